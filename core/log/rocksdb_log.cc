@@ -1,0 +1,278 @@
+#include "core/log/rocksdb_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/base/bytes.h"
+#include "core/base/status.h"
+
+namespace prongsai::log {
+namespace {
+
+// Key layout, one keyspace with a one-byte prefix per kind:
+//   'p' pos(8)                 -> hash(32) seq(8) stream_len(1) stream record
+//   's' stream '\0' seq(8)     -> pos(8)
+//   'e' event_id               -> pos(8) seq(8) fingerprint(32) stream
+// Integers are big-endian so keys sort numerically. All keys of one Write land
+// in one WriteBatch, so a batch is stored whole or not at all.
+constexpr char kPositionPrefix = 'p';
+constexpr char kStreamPrefix = 's';
+constexpr char kEventPrefix = 'e';
+constexpr size_t kEntryHeader = kHashSize + 8 + 1;
+constexpr size_t kMaxStreamName = 255;
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) {
+    return absl::OkStatus();
+  }
+  const std::string message = absl::StrCat(what, ": ", status.ToString());
+  if (status.IsCorruption()) {
+    return absl::DataLossError(message);
+  }
+  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() ||
+      status.IsTryAgain() || status.IsNoSpace()) {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+std::string PositionKey(uint64_t position) {
+  std::string key(1, kPositionPrefix);
+  AppendBigEndian64(position, &key);
+  return key;
+}
+
+std::string StreamKey(absl::string_view stream, uint64_t sequence) {
+  std::string key(1, kStreamPrefix);
+  key.append(stream.data(), stream.size());
+  key.push_back('\0');
+  AppendBigEndian64(sequence, &key);
+  return key;
+}
+
+std::string EventKey(absl::string_view event_id) {
+  return absl::StrCat(absl::string_view(&kEventPrefix, 1), event_id);
+}
+
+absl::StatusOr<LogEntry> DecodeEntry(uint64_t position,
+                                     absl::string_view value) {
+  if (value.size() < kEntryHeader) {
+    return absl::DataLossError(
+        absl::StrCat("log entry at position ", position, " is truncated"));
+  }
+  LogEntry entry;
+  entry.position = position;
+  entry.hash = value.substr(0, kHashSize);
+  entry.sequence = ReadBigEndian64(value.data() + kHashSize);
+  const size_t stream_len = static_cast<unsigned char>(value[kHashSize + 8]);
+  if (value.size() < kEntryHeader + stream_len) {
+    return absl::DataLossError(
+        absl::StrCat("log entry at position ", position, " is truncated"));
+  }
+  entry.stream = value.substr(kEntryHeader, stream_len);
+  entry.record_bytes = value.substr(kEntryHeader + stream_len);
+  return entry;
+}
+
+class RocksDbLog final : public EventLog {
+ public:
+  RocksDbLog(std::unique_ptr<rocksdb::DB> db, bool sync, uint64_t last)
+      : db_(std::move(db)), last_position_(last) {
+    write_options_.sync = sync;
+  }
+
+  absl::StatusOr<uint64_t> Write(
+      absl::Span<const PendingRecord> records) override {
+    if (records.empty()) {
+      return absl::InvalidArgumentError("nothing to write");
+    }
+    // One writer at a time: positions are handed out in write order.
+    absl::MutexLock write_lock(&write_mu_);
+    const uint64_t first = LastPosition() + 1;
+    rocksdb::WriteBatch batch;
+    std::string value;
+    std::string pos_bytes;
+    std::string event_value;
+    uint64_t position = first;
+    for (const PendingRecord& record : records) {
+      if (record.stream.empty() || record.stream.size() > kMaxStreamName) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("stream name must be 1..", kMaxStreamName, " bytes"));
+      }
+      value.clear();
+      value.append(reinterpret_cast<const char*>(record.hash.data()), kHashSize);
+      AppendBigEndian64(record.sequence, &value);
+      value.push_back(static_cast<char>(record.stream.size()));
+      value.append(record.stream);
+      value.append(record.bytes);
+      batch.Put(PositionKey(position), value);
+
+      pos_bytes.clear();
+      AppendBigEndian64(position, &pos_bytes);
+      batch.Put(StreamKey(record.stream, record.sequence), pos_bytes);
+
+      event_value = pos_bytes;
+      AppendBigEndian64(record.sequence, &event_value);
+      event_value.append(reinterpret_cast<const char*>(record.fingerprint.data()),
+                         kHashSize);
+      event_value.append(record.stream);
+      batch.Put(EventKey(record.event_id), event_value);
+      ++position;
+    }
+    RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch),
+                              "writing to the event log"));
+    {
+      absl::MutexLock lock(&mu_);
+      last_position_ = position - 1;
+    }
+    return first;
+  }
+
+  absl::StatusOr<std::optional<EventRef>> FindEvent(
+      absl::string_view event_id) override {
+    std::string value;
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), EventKey(event_id), &value);
+    if (status.IsNotFound()) {
+      return std::nullopt;
+    }
+    RETURN_IF_ERROR(FromRocks(status, "looking up an event id"));
+    if (value.size() < 16 + kHashSize) {
+      return absl::DataLossError(
+          absl::StrCat("event index entry for ", event_id, " is truncated"));
+    }
+    EventRef ref;
+    ref.position = ReadBigEndian64(value.data());
+    ref.sequence = ReadBigEndian64(value.data() + 8);
+    std::memcpy(ref.fingerprint.data(), value.data() + 16, kHashSize);
+    ref.stream = value.substr(16 + kHashSize);
+    return ref;
+  }
+
+  absl::StatusOr<StreamHead> LoadHead(absl::string_view stream) override {
+    const std::string prefix = StreamKey(stream, 0).substr(0, stream.size() + 2);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(StreamKey(stream, UINT64_MAX));
+    RETURN_IF_ERROR(FromRocks(it->status(), "finding a stream head"));
+    StreamHead head;
+    if (!it->Valid() || !it->key().starts_with(prefix)) {
+      return head;
+    }
+    const uint64_t position = ReadBigEndian64(it->value().data());
+    std::string value;
+    RETURN_IF_ERROR(FromRocks(
+        db_->Get(rocksdb::ReadOptions(), PositionKey(position), &value),
+        absl::StrCat("reading the head of stream ", stream)));
+    ASSIGN_OR_RETURN(LogEntry entry, DecodeEntry(position, value));
+    head.sequence = entry.sequence;
+    head.position = position;
+    HashFromBytes(entry.hash, &head.hash);
+    return head;
+  }
+
+  absl::Status ReadStream(absl::string_view stream, uint64_t from_sequence,
+                          const EntryVisitor& visit) override {
+    const std::string prefix = StreamKey(stream, 0).substr(0, stream.size() + 2);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    std::string value;
+    for (it->Seek(StreamKey(stream, from_sequence));
+         it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const uint64_t position = ReadBigEndian64(it->value().data());
+      RETURN_IF_ERROR(FromRocks(
+          db_->Get(rocksdb::ReadOptions(), PositionKey(position), &value),
+          absl::StrCat("reading stream ", stream)));
+      ASSIGN_OR_RETURN(LogEntry entry, DecodeEntry(position, value));
+      if (!visit(entry)) {
+        return absl::OkStatus();
+      }
+    }
+    return FromRocks(it->status(), absl::StrCat("reading stream ", stream));
+  }
+
+  absl::Status Scan(uint64_t from_position,
+                    const EntryVisitor& visit) override {
+    rocksdb::ReadOptions options;
+    const std::string upper = std::string(1, kPositionPrefix + 1);
+    rocksdb::Slice upper_slice(upper);
+    options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+    for (it->Seek(PositionKey(from_position)); it->Valid(); it->Next()) {
+      const uint64_t position = ReadBigEndian64(it->key().data() + 1);
+      ASSIGN_OR_RETURN(LogEntry entry,
+                       DecodeEntry(position, absl::string_view(it->value().data(),
+                                                    it->value().size())));
+      if (!visit(entry)) {
+        return absl::OkStatus();
+      }
+    }
+    return FromRocks(it->status(), "scanning the log");
+  }
+
+  uint64_t LastPosition() const override {
+    absl::MutexLock lock(&mu_);
+    return last_position_;
+  }
+
+  uint64_t WaitForPosition(uint64_t position, absl::Time deadline) override {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return last_position_ >= position;
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+    return last_position_;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions write_options_;
+  absl::Mutex write_mu_;
+  mutable absl::Mutex mu_;
+  uint64_t last_position_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
+    const RocksDbLogOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Event ids are looked up on every append; most are new, so a bloom filter
+  // on the memtable answers "absent" without a search.
+  db_options.memtable_prefix_bloom_size_ratio = 0.05;
+  db_options.memtable_whole_key_filtering = true;
+
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
+                            absl::StrCat("opening the event log at ",
+                                         options.path)));
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  // The last position is recovered from the stored records themselves.
+  uint64_t last = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(PositionKey(UINT64_MAX));
+    RETURN_IF_ERROR(FromRocks(it->status(), "recovering the log position"));
+    if (it->Valid() && it->key().size() == 9 &&
+        it->key()[0] == kPositionPrefix) {
+      last = ReadBigEndian64(it->key().data() + 1);
+    }
+  }
+  return std::make_unique<RocksDbLog>(std::move(db), options.sync, last);
+}
+
+}  // namespace prongsai::log

@@ -1,0 +1,133 @@
+#include "services/ingest/ledger_service.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "core/base/status.h"
+
+namespace prongsai::ingest {
+namespace {
+
+// How often a waiting Subscribe checks whether its caller went away.
+constexpr absl::Duration kSubscribePoll = absl::Milliseconds(200);
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) {
+    return grpc::Status::OK;
+  }
+  // absl and gRPC share the canonical code numbering.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::Status ToEntry(const log::LogEntry& entry, v1::Entry* out) {
+  out->Clear();
+  out->set_position(entry.position);
+  out->set_hash(std::string(entry.hash));
+  out->set_record_bytes(std::string(entry.record_bytes));
+  if (!out->mutable_record()->ParseFromArray(
+          entry.record_bytes.data(),
+          static_cast<int>(entry.record_bytes.size()))) {
+    return absl::DataLossError(absl::StrCat(
+        "record at position ", entry.position, " does not decode"));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status LedgerService::Append(grpc::ServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) {
+  absl::StatusOr<v1::AppendResponse> result = ingestor_->Append(*request);
+  if (!result.ok()) {
+    return ToGrpcStatus(result.status());
+  }
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::Read(grpc::ServerContext* context,
+                                 const v1::ReadRequest* request,
+                                 grpc::ServerWriter<v1::Entry>* writer) {
+  // An unknown stream is an error, not an empty answer.
+  absl::StatusOr<log::StreamHead> head = ingestor_->Head(request->stream());
+  if (!head.ok()) {
+    return ToGrpcStatus(head.status());
+  }
+  v1::Entry out;
+  uint64_t sent = 0;
+  absl::Status status;
+  absl::Status read = log_->ReadStream(
+      request->stream(), std::max<uint64_t>(request->from_sequence(), 1),
+      [&](const log::LogEntry& entry) {
+        if (context->IsCancelled()) {
+          status = absl::CancelledError("the caller cancelled the read");
+          return false;
+        }
+        status = ToEntry(entry, &out);
+        if (!status.ok() || !writer->Write(out)) {
+          return false;
+        }
+        ++sent;
+        return request->limit() == 0 || sent < request->limit();
+      });
+  return ToGrpcStatus(read.ok() ? status : read);
+}
+
+grpc::Status LedgerService::Subscribe(grpc::ServerContext* context,
+                                      const v1::SubscribeRequest* request,
+                                      grpc::ServerWriter<v1::Entry>* writer) {
+  absl::flat_hash_set<std::string> streams(request->streams().begin(),
+                                           request->streams().end());
+  for (const std::string& stream : streams) {
+    if (absl::StatusOr<log::StreamHead> head = ingestor_->Head(stream);
+        !head.ok()) {
+      return ToGrpcStatus(head.status());
+    }
+  }
+  uint64_t next = std::max<uint64_t>(request->from_position(), 1);
+  v1::Entry out;
+  absl::Status status;
+  bool open = true;
+  while (open && !context->IsCancelled()) {
+    absl::Status scan = log_->Scan(next, [&](const log::LogEntry& entry) {
+      next = entry.position + 1;
+      if (!streams.empty() && !streams.contains(entry.stream)) {
+        return true;
+      }
+      status = ToEntry(entry, &out);
+      open = status.ok() && writer->Write(out);
+      return open;
+    });
+    if (!scan.ok()) {
+      return ToGrpcStatus(scan);
+    }
+    if (!status.ok()) {
+      return ToGrpcStatus(status);
+    }
+    // Caught up: wait for the next record, checking for cancellation.
+    while (open && !context->IsCancelled() &&
+           log_->WaitForPosition(next, absl::Now() + kSubscribePoll) < next) {
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetHead(grpc::ServerContext* context,
+                                    const v1::GetHeadRequest* request,
+                                    v1::Head* response) {
+  absl::StatusOr<log::StreamHead> head = ingestor_->Head(request->stream());
+  if (!head.ok()) {
+    return ToGrpcStatus(head.status());
+  }
+  response->set_stream(request->stream());
+  response->set_sequence(head->sequence);
+  if (head->sequence > 0) {
+    response->set_hash(std::string(AsBytes(head->hash)));
+  }
+  response->set_position(head->position);
+  response->set_log_position(log_->LastPosition());
+  return grpc::Status::OK;
+}
+
+}  // namespace prongsai::ingest

@@ -1,0 +1,43 @@
+// prongsai.v1.Ledger over gRPC: Append through the ingestor, reads straight
+// from the event log.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "core/log/event_log.h"
+#include "prongsai/v1/ledger.grpc.pb.h"
+#include "services/ingest/ingestor.h"
+
+namespace prongsai::ingest {
+
+// Maps a Status to the gRPC status with the same code and message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+class LedgerService final : public v1::Ledger::Service {
+ public:
+  // Both must outlive the service.
+  LedgerService(Ingestor* ingestor, log::EventLog* log)
+      : ingestor_(ingestor), log_(log) {}
+
+  grpc::Status Append(grpc::ServerContext* context,
+                      const v1::AppendRequest* request,
+                      v1::AppendResponse* response) override;
+  grpc::Status Read(grpc::ServerContext* context,
+                    const v1::ReadRequest* request,
+                    grpc::ServerWriter<v1::Entry>* writer) override;
+  grpc::Status Subscribe(grpc::ServerContext* context,
+                         const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::Entry>* writer) override;
+  grpc::Status GetHead(grpc::ServerContext* context,
+                       const v1::GetHeadRequest* request,
+                       v1::Head* response) override;
+
+ private:
+  Ingestor* const ingestor_;
+  log::EventLog* const log_;
+};
+
+// Fills `out` from a stored entry, decoding the record for convenience.
+absl::Status ToEntry(const log::LogEntry& entry, v1::Entry* out);
+
+}  // namespace prongsai::ingest
