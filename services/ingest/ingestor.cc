@@ -326,8 +326,8 @@ absl::Status Ingestor::Stage(Pending& pending, Group& group, int index) {
     case v1::AppendRequest::kNoStream:
       if (head.sequence != 0) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "expected_version: stream ", stream,
-            " must not exist yet, but its current version is ", head.sequence));
+            "expected_version: stream ", stream, " is at version ",
+            head.sequence, ", but the append expected no stream yet"));
       }
       break;
     case v1::AppendRequest::kExact:

@@ -1,0 +1,646 @@
+#include "projections/runtime/runner.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/base/bytes.h"
+#include "core/base/hash.h"
+#include "core/base/status.h"
+
+namespace prongsai::projections {
+namespace {
+
+// Key layout of the view store:
+//   'v' name '\0' key  -> a row of projection `name`
+//   'm' name           -> position(8) version(8): what `name` has consumed
+//   'c' stream         -> sequence(8) hash(32): the chain as checked so far
+//   'f'                -> position(8): the last position chain-checked
+//   'r' position(8)    -> sequence(8) stream '\0' reason: a refused record
+// Rows, positions, chain and refusals of one batch commit in one WriteBatch.
+constexpr char kRowPrefix = 'v';
+constexpr char kMetaPrefix = 'm';
+constexpr char kChainPrefix = 'c';
+constexpr char kFrontierKey[] = "f";
+constexpr char kRejectedPrefix = 'r';
+
+constexpr absl::Duration kIdleWait = absl::Milliseconds(200);
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) {
+    return absl::OkStatus();
+  }
+  const std::string message = absl::StrCat(what, ": ", status.ToString());
+  if (status.IsCorruption()) {
+    return absl::DataLossError(message);
+  }
+  if (status.IsIOError() || status.IsBusy() || status.IsNoSpace()) {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
+absl::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+std::string RowPrefix(absl::string_view name) {
+  std::string key(1, kRowPrefix);
+  key.append(name.data(), name.size());
+  key.push_back('\0');
+  return key;
+}
+
+std::string MetaKey(absl::string_view name) {
+  return absl::StrCat(absl::string_view(&kMetaPrefix, 1), name);
+}
+
+std::string ChainKey(absl::string_view stream) {
+  return absl::StrCat(absl::string_view(&kChainPrefix, 1), stream);
+}
+
+std::string RejectedKey(uint64_t position) {
+  std::string key(1, kRejectedPrefix);
+  AppendBigEndian64(position, &key);
+  return key;
+}
+
+std::string EncodeMeta(uint64_t position, int version) {
+  std::string out;
+  AppendBigEndian64(position, &out);
+  AppendBigEndian64(static_cast<uint64_t>(version), &out);
+  return out;
+}
+
+// Rows of one projection, read through `get` (a snapshot, or the batch over
+// the database) and scanned through `iterate`.
+class PrefixedReader : public ViewReader {
+ public:
+  PrefixedReader(rocksdb::DB* db, const rocksdb::Snapshot* snapshot,
+                 std::string prefix)
+      : db_(db), snapshot_(snapshot), prefix_(std::move(prefix)) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) const override {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    std::string value;
+    rocksdb::Status status =
+        db_->Get(options, ToSlice(absl::StrCat(prefix_, key)), &value);
+    if (status.IsNotFound()) {
+      return std::nullopt;
+    }
+    RETURN_IF_ERROR(FromRocks(status, "reading a view row"));
+    return value;
+  }
+
+  absl::Status Scan(absl::string_view prefix,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& visit)
+      const override {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+    const std::string start = absl::StrCat(prefix_, prefix);
+    for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+         it->Next()) {
+      absl::string_view key = ToView(it->key());
+      key.remove_prefix(prefix_.size());
+      if (!visit(key, ToView(it->value()))) {
+        break;
+      }
+    }
+    return FromRocks(it->status(), "scanning a view");
+  }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+  std::string prefix_;
+};
+
+// Stages one projection's writes into the shared batch; reads see them.
+class BatchWriter final : public ViewWriter {
+ public:
+  BatchWriter(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
+              std::string prefix)
+      : db_(db), batch_(batch), prefix_(std::move(prefix)) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) const override {
+    std::string value;
+    rocksdb::Status status = batch_->GetFromBatchAndDB(
+        db_, rocksdb::ReadOptions(), ToSlice(absl::StrCat(prefix_, key)),
+        &value);
+    if (status.IsNotFound()) {
+      return std::nullopt;
+    }
+    RETURN_IF_ERROR(FromRocks(status, "reading a view row"));
+    return value;
+  }
+
+  absl::Status Scan(absl::string_view prefix,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& visit)
+      const override {
+    std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
+        db_->DefaultColumnFamily(), db_->NewIterator(rocksdb::ReadOptions())));
+    const std::string start = absl::StrCat(prefix_, prefix);
+    for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+         it->Next()) {
+      absl::string_view key = ToView(it->key());
+      key.remove_prefix(prefix_.size());
+      if (!visit(key, ToView(it->value()))) {
+        break;
+      }
+    }
+    return FromRocks(it->status(), "scanning a view");
+  }
+
+  void Put(absl::string_view key, absl::string_view value) override {
+    batch_->Put(ToSlice(absl::StrCat(prefix_, key)), ToSlice(value));
+  }
+
+  void Delete(absl::string_view key) override {
+    batch_->Delete(ToSlice(absl::StrCat(prefix_, key)));
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::WriteBatchWithIndex* batch_;
+  std::string prefix_;
+};
+
+class EmptyView final : public ViewReader {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view) const override {
+    return std::nullopt;
+  }
+  absl::Status Scan(
+      absl::string_view,
+      const std::function<bool(absl::string_view, absl::string_view)>&)
+      const override {
+    return absl::OkStatus();
+  }
+};
+
+class Snapshot final : public ViewSnapshot {
+ public:
+  Snapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot)
+      : db_(db), snapshot_(snapshot) {}
+  ~Snapshot() override { db_->ReleaseSnapshot(snapshot_); }
+
+  void Add(const std::string& name, uint64_t position) {
+    readers_.emplace(name, std::make_unique<PrefixedReader>(
+                               db_, snapshot_, RowPrefix(name)));
+    positions_[name] = position;
+  }
+
+  const ViewReader& view(absl::string_view name) const override {
+    auto it = readers_.find(name);
+    if (it == readers_.end()) {
+      static const EmptyView kEmpty;
+      return kEmpty;
+    }
+    return *it->second;
+  }
+
+  uint64_t position(absl::string_view name) const override {
+    auto it = positions_.find(name);
+    return it == positions_.end() ? 0 : it->second;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+  absl::flat_hash_map<std::string, std::unique_ptr<PrefixedReader>> readers_;
+  absl::flat_hash_map<std::string, uint64_t> positions_;
+};
+
+struct ChainHead {
+  uint64_t sequence = 0;
+  Hash hash = kZeroHash;
+};
+
+class Runner final : public ProjectionRunner {
+ public:
+  Runner(log::EventLog* log, RunnerOptions options,
+         std::vector<std::unique_ptr<Projection>> projections,
+         std::unique_ptr<rocksdb::DB> db)
+      : log_(log), options_(std::move(options)), db_(std::move(db)) {
+    for (auto& projection : projections) {
+      Slot slot;
+      slot.name = std::string(projection->name());
+      slot.prefix = RowPrefix(slot.name);
+      slot.projection = std::move(projection);
+      slots_.push_back(std::move(slot));
+    }
+  }
+
+  ~Runner() override { Stop(); }
+
+  absl::Status Load() {
+    absl::MutexLock feed(&feed_mu_);
+    absl::MutexLock lock(&mu_);
+    rocksdb::WriteBatch resets;
+    for (Slot& slot : slots_) {
+      std::string meta;
+      rocksdb::Status status =
+          db_->Get(rocksdb::ReadOptions(), MetaKey(slot.name), &meta);
+      if (status.ok() && meta.size() == 16 &&
+          static_cast<int>(ReadBigEndian64(meta.data() + 8)) ==
+              slot.projection->version()) {
+        slot.position = ReadBigEndian64(meta.data());
+        continue;
+      }
+      if (!status.ok() && !status.IsNotFound()) {
+        return FromRocks(status, "reading projection positions");
+      }
+      // New, or its version changed: start its view afresh.
+      StageReset(slot, resets);
+    }
+    std::string frontier;
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), kFrontierKey, &frontier);
+    if (status.ok() && frontier.size() == 8) {
+      frontier_ = ReadBigEndian64(frontier.data());
+    } else if (!status.IsNotFound()) {
+      return FromRocks(status, "reading the chain frontier");
+    }
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    const std::string chain_prefix(1, kChainPrefix);
+    for (it->Seek(chain_prefix);
+         it->Valid() && it->key().starts_with(chain_prefix); it->Next()) {
+      if (it->value().size() != 8 + kHashSize) {
+        return absl::DataLossError("chain entry has the wrong size");
+      }
+      ChainHead head;
+      head.sequence = ReadBigEndian64(it->value().data());
+      std::memcpy(head.hash.data(), it->value().data() + 8, kHashSize);
+      std::string stream(it->key().data() + 1, it->key().size() - 1);
+      chain_[stream] = head;
+    }
+    const std::string rejected_prefix(1, kRejectedPrefix);
+    for (it->Seek(rejected_prefix);
+         it->Valid() && it->key().starts_with(rejected_prefix); it->Next()) {
+      RejectedRecord rejected;
+      rejected.position = ReadBigEndian64(it->key().data() + 1);
+      absl::string_view value = ToView(it->value());
+      rejected.sequence = ReadBigEndian64(value.data());
+      value.remove_prefix(8);
+      const size_t nul = value.find('\0');
+      rejected.stream = std::string(value.substr(0, nul));
+      rejected.reason = std::string(value.substr(nul + 1));
+      rejected_.emplace(rejected.position, std::move(rejected));
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "loading the chain"));
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &resets),
+                     "resetting changed projections");
+  }
+
+  void StartBackground() {
+    feeder_ = std::thread([this] { Follow(); });
+  }
+
+  absl::Status CatchUp(const std::function<void(uint64_t, uint64_t)>& progress)
+      override {
+    while (true) {
+      ASSIGN_OR_RETURN(bool advanced, Step());
+      const uint64_t end = log_->LastPosition();
+      const uint64_t reached = MinPosition();
+      if (progress) {
+        progress(reached, end);
+      }
+      if (!advanced || reached >= end) {
+        return absl::OkStatus();
+      }
+    }
+  }
+
+  bool WaitForPosition(uint64_t position, absl::Time deadline) override {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return MinPositionLocked() >= position;
+    };
+    return mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+  }
+
+  absl::Status Rebuild(
+      absl::string_view name,
+      const std::function<void(uint64_t, uint64_t)>& progress) override {
+    {
+      absl::MutexLock feed(&feed_mu_);
+      absl::MutexLock lock(&mu_);
+      Slot* slot = Find(name);
+      if (slot == nullptr) {
+        return absl::NotFoundError(
+            absl::StrCat("no projection named \"", name, "\""));
+      }
+      rocksdb::WriteBatch reset;
+      StageReset(*slot, reset);
+      RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &reset),
+                                "dropping the view"));
+    }
+    return CatchUp(progress);
+  }
+
+  std::vector<ProjectionStatus> Status() const override {
+    absl::MutexLock lock(&mu_);
+    std::vector<ProjectionStatus> out;
+    const uint64_t end = log_->LastPosition();
+    for (const Slot& slot : slots_) {
+      out.push_back({slot.name, slot.projection->version(), slot.position, end,
+                     slot.error.ok() ? "" : std::string(slot.error.message())});
+    }
+    return out;
+  }
+
+  std::vector<RejectedRecord> Rejected() const override {
+    absl::MutexLock lock(&mu_);
+    std::vector<RejectedRecord> out;
+    for (const auto& [position, rejected] : rejected_) {
+      out.push_back(rejected);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const RejectedRecord& a, const RejectedRecord& b) {
+                return a.position < b.position;
+              });
+    return out;
+  }
+
+  absl::StatusOr<std::unique_ptr<ViewSnapshot>> Snapshot() const override {
+    // Positions and rows come from the same moment: a batch commits both,
+    // and the lock keeps the in-memory positions in step with the store.
+    absl::MutexLock lock(&mu_);
+    auto snapshot = std::make_unique<class Snapshot>(db_.get(),
+                                                     db_->GetSnapshot());
+    for (const Slot& slot : slots_) {
+      snapshot->Add(slot.name, slot.position);
+    }
+    return snapshot;
+  }
+
+  void Stop() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (feeder_.joinable()) {
+      feeder_.join();
+    }
+  }
+
+ private:
+  struct Slot {
+    std::string name;
+    std::string prefix;
+    std::unique_ptr<Projection> projection;
+    uint64_t position = 0;  // committed
+    absl::Status error;
+  };
+
+  Slot* Find(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (Slot& slot : slots_) {
+      if (slot.name == name) {
+        return &slot;
+      }
+    }
+    return nullptr;
+  }
+
+  void StageReset(Slot& slot, rocksdb::WriteBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::string end = slot.prefix;
+    end.back() = '\1';
+    batch.DeleteRange(slot.prefix, end);
+    batch.Put(MetaKey(slot.name), EncodeMeta(0, slot.projection->version()));
+    slot.position = 0;
+    slot.error = absl::OkStatus();
+  }
+
+  uint64_t MinPositionLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    uint64_t min = UINT64_MAX;
+    for (const Slot& slot : slots_) {
+      if (slot.error.ok()) {
+        min = std::min(min, slot.position);
+      }
+    }
+    return min == UINT64_MAX ? frontier_ : min;
+  }
+
+  uint64_t MinPosition() const {
+    absl::MutexLock lock(&mu_);
+    return MinPositionLocked();
+  }
+
+  void Follow() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) {
+          return;
+        }
+      }
+      absl::StatusOr<bool> advanced = Step();
+      if (!advanced.ok() || !*advanced) {
+        // Nothing new (or the store failed and the error is recorded):
+        // wait for the log to grow, waking regularly to notice Stop.
+        log_->WaitForPosition(MinPosition() + 1, absl::Now() + kIdleWait);
+      }
+    }
+  }
+
+  // Checks `entry` against its stream's chain; returns the reason it breaks
+  // the chain, or an empty string. Updates `chain` when it continues it.
+  static std::string CheckChain(
+      const log::LogEntry& entry, const v1::Record& record,
+      absl::flat_hash_map<std::string, ChainHead>& chain) {
+    Hash computed = Sha256(entry.record_bytes);
+    if (AsBytes(computed) != entry.hash) {
+      return "stored hash does not match the record bytes";
+    }
+    if (record.stream() != entry.stream ||
+        record.sequence() != entry.sequence) {
+      return "record names another stream or sequence than where it is "
+             "stored";
+    }
+    ChainHead& head = chain[entry.stream];
+    if (record.sequence() != head.sequence + 1) {
+      return absl::StrCat("sequence ", record.sequence(), " does not follow ",
+                          head.sequence);
+    }
+    if (record.prev_hash() != AsBytes(head.hash)) {
+      return "prev_hash does not match the previous record's hash";
+    }
+    head.sequence = record.sequence();
+    head.hash = computed;
+    return "";
+  }
+
+  // Applies one batch of records. Returns whether any position advanced.
+  absl::StatusOr<bool> Step() {
+    absl::MutexLock feed(&feed_mu_);
+    uint64_t start;
+    uint64_t frontier;
+    std::vector<Slot*> active;
+    absl::flat_hash_map<std::string, ChainHead> chain;
+    {
+      absl::MutexLock lock(&mu_);
+      for (Slot& slot : slots_) {
+        if (slot.error.ok()) {
+          active.push_back(&slot);
+        }
+      }
+      start = MinPositionLocked() + 1;
+      frontier = frontier_;
+      chain = chain_;
+    }
+    if (active.empty() || start > log_->LastPosition()) {
+      return false;
+    }
+
+    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
+                                       /*overwrite_key=*/true);
+    std::vector<BatchWriter> writers;
+    writers.reserve(active.size());
+    for (Slot* slot : active) {
+      writers.emplace_back(db_.get(), &batch, slot->prefix);
+    }
+    std::vector<RejectedRecord> refused;
+    v1::Record record;
+    uint64_t last = 0;
+    int count = 0;
+    Slot* failed = nullptr;
+    absl::Status failure;
+    absl::Status scan = log_->Scan(start, [&](const log::LogEntry& entry) {
+      last = entry.position;
+      const bool decoded = record.ParseFromArray(
+          entry.record_bytes.data(), static_cast<int>(entry.record_bytes.size()));
+      bool refuse = false;
+      if (entry.position > frontier) {
+        std::string reason = decoded ? CheckChain(entry, record, chain)
+                                     : "record bytes do not decode";
+        if (!reason.empty()) {
+          refused.push_back({entry.position, std::string(entry.stream),
+                             entry.sequence, std::move(reason)});
+          refuse = true;
+        }
+        frontier = entry.position;
+      } else {
+        absl::MutexLock lock(&mu_);
+        refuse = rejected_.contains(entry.position);
+      }
+      if (!refuse) {
+        AppliedRecord applied{record, entry.position, entry.hash,
+                              entry.record_bytes};
+        for (size_t i = 0; i < active.size(); ++i) {
+          Slot* slot = active[i];
+          if (slot->position >= entry.position ||
+              !slot->projection->Wants(record)) {
+            continue;
+          }
+          if (absl::Status status = slot->projection->Apply(applied, writers[i]);
+              !status.ok()) {
+            failed = slot;
+            failure = Annotate(status, absl::StrCat("at position ",
+                                                    entry.position));
+            return false;
+          }
+        }
+      }
+      return ++count < options_.max_batch_records;
+    });
+    RETURN_IF_ERROR(scan);
+
+    if (failed != nullptr) {
+      // Nothing of this batch is committed; the failing projection stops at
+      // its committed position and the others go on without it.
+      absl::MutexLock lock(&mu_);
+      failed->error = failure;
+      return true;
+    }
+
+    rocksdb::WriteBatch* writes = batch.GetWriteBatch();
+    for (Slot* slot : active) {
+      if (slot->position < last) {
+        writes->Put(MetaKey(slot->name),
+                    EncodeMeta(last, slot->projection->version()));
+      }
+    }
+    std::string frontier_value;
+    AppendBigEndian64(frontier, &frontier_value);
+    writes->Put(kFrontierKey, frontier_value);
+    for (const auto& [stream, head] : chain) {
+      std::string value;
+      AppendBigEndian64(head.sequence, &value);
+      value.append(reinterpret_cast<const char*>(head.hash.data()), kHashSize);
+      writes->Put(ChainKey(stream), value);
+    }
+    for (const RejectedRecord& r : refused) {
+      std::string value;
+      AppendBigEndian64(r.sequence, &value);
+      absl::StrAppend(&value, r.stream, absl::string_view("\0", 1), r.reason);
+      writes->Put(RejectedKey(r.position), value);
+    }
+    RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), writes),
+                              "committing a view batch"));
+
+    absl::MutexLock lock(&mu_);
+    for (Slot* slot : active) {
+      slot->position = std::max(slot->position, last);
+    }
+    frontier_ = frontier;
+    chain_ = std::move(chain);
+    for (RejectedRecord& r : refused) {
+      rejected_.emplace(r.position, std::move(r));
+    }
+    return true;
+  }
+
+  log::EventLog* const log_;
+  const RunnerOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::thread feeder_;
+
+  // Held for a whole batch: one feeder at a time (background or CatchUp).
+  absl::Mutex feed_mu_;
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(feed_mu_);
+  std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  uint64_t frontier_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, ChainHead> chain_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, RejectedRecord> rejected_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Start(
+    log::EventLog* log, RunnerOptions options,
+    std::vector<std::unique_ptr<Projection>> projections) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
+                            absl::StrCat("opening the view store at ",
+                                         options.path)));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const bool background = options.background;
+  auto runner = std::make_unique<Runner>(log, std::move(options),
+                                         std::move(projections), std::move(db));
+  RETURN_IF_ERROR(runner->Load());
+  if (background) {
+    runner->StartBackground();
+  }
+  return runner;
+}
+
+}  // namespace prongsai::projections
