@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/status.h"
+#include "services/ingest/wire_check.h"
 
 namespace prongsai::ingest {
 namespace {
@@ -35,15 +36,43 @@ absl::Status ToEntry(const log::LogEntry& entry, v1::Entry* out) {
   return absl::OkStatus();
 }
 
-grpc::Status LedgerService::Append(grpc::ServerContext* context,
-                                   const v1::AppendRequest* request,
-                                   v1::AppendResponse* response) {
-  absl::StatusOr<v1::AppendResponse> result = ingestor_->Append(*request);
-  if (!result.ok()) {
-    return ToGrpcStatus(result.status());
+grpc::ServerUnaryReactor* LedgerService::Append(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::vector<grpc::Slice> slices;
+  if (grpc::Status dumped = request->Dump(&slices); !dumped.ok()) {
+    reactor->Finish(dumped);
+    return reactor;
   }
-  *response = std::move(*result);
-  return grpc::Status::OK;
+  std::string bytes;
+  bytes.reserve(request->Length());
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  auto parsed = std::make_shared<v1::AppendRequest>();
+  if (!parsed->ParseFromString(bytes)) {
+    absl::Status why =
+        ExplainParseFailure(*v1::AppendRequest::descriptor(), bytes);
+    reactor->Finish(ToGrpcStatus(
+        why.ok() ? absl::InvalidArgumentError(
+                       "request is not a valid prongsai.v1.AppendRequest")
+                 : why));
+    return reactor;
+  }
+  ingestor_->AppendAsync(
+      parsed.get(), [parsed, reactor, response](
+                        absl::StatusOr<v1::AppendResponse> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        const std::string out = result->SerializeAsString();
+        grpc::Slice slice(out);
+        *response = grpc::ByteBuffer(&slice, 1);
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::Status LedgerService::Read(grpc::ServerContext* context,

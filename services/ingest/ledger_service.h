@@ -13,15 +13,19 @@ namespace prongsai::ingest {
 // Maps a Status to the gRPC status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-class LedgerService final : public v1::Ledger::Service {
+// Append takes the raw request bytes (gRPC's callback API), so that a request
+// that does not decode is answered with what is wrong and where, and so that
+// no handler thread blocks while the ingest writes.
+class LedgerService final
+    : public v1::Ledger::WithRawCallbackMethod_Append<v1::Ledger::Service> {
  public:
   // Both must outlive the service.
   LedgerService(Ingestor* ingestor, log::EventLog* log)
       : ingestor_(ingestor), log_(log) {}
 
-  grpc::Status Append(grpc::ServerContext* context,
-                      const v1::AppendRequest* request,
-                      v1::AppendResponse* response) override;
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   grpc::Status Read(grpc::ServerContext* context,
                     const v1::ReadRequest* request,
                     grpc::ServerWriter<v1::Entry>* writer) override;
