@@ -58,18 +58,13 @@ std::string EncodeRecord(const std::string& stream, uint64_t sequence,
 
 }  // namespace
 
-// The appends taken by one writer pass, staged into one log write.
+// The appends taken by one staging pass, stored by one log write.
 struct Ingestor::Group {
+  std::vector<Pending> pending;
+  std::vector<absl::Status> statuses;
+  std::vector<v1::AppendResponse> responses;
   std::vector<log::PendingRecord> records;
-  // Event ids staged in this group, with their index in `records`.
-  absl::flat_hash_map<std::string, size_t> staged_ids;
-  struct Outcome {
-    absl::Status status;
-    v1::AppendResponse response;
-    // Indexes into `records` whose positions fill `response` after the write.
-    std::vector<size_t> record_indexes;
-  };
-  std::vector<Outcome> outcomes;
+  uint64_t first_position = 0;
 };
 
 Ingestor::Ingestor(log::EventLog* log, IngestOptions options)
@@ -79,7 +74,9 @@ absl::StatusOr<std::unique_ptr<Ingestor>> Ingestor::Start(
     log::EventLog* log, IngestOptions options) {
   std::unique_ptr<Ingestor> ingestor(new Ingestor(log, std::move(options)));
   RETURN_IF_ERROR(ingestor->Recover());
-  ingestor->writer_ = std::thread([raw = ingestor.get()] { raw->Run(); });
+  ingestor->stager_ = std::thread([raw = ingestor.get()] { raw->StageLoop(); });
+  ingestor->committer_ =
+      std::thread([raw = ingestor.get()] { raw->CommitLoop(); });
   return ingestor;
 }
 
@@ -103,6 +100,7 @@ absl::Status Ingestor::Recover() {
     return true;
   }));
   RETURN_IF_ERROR(decode_error);
+  next_position_ = log_->LastPosition() + 1;
   absl::MutexLock lock(&mu_);
   heads_ = working_heads_;
   return absl::OkStatus();
@@ -116,8 +114,11 @@ void Ingestor::Stop() {
     }
     stopping_ = true;
   }
-  if (writer_.joinable()) {
-    writer_.join();
+  if (stager_.joinable()) {
+    stager_.join();
+  }
+  if (committer_.joinable()) {
+    committer_.join();
   }
 }
 
@@ -155,88 +156,122 @@ absl::StatusOr<log::StreamHead> Ingestor::Head(absl::string_view stream) {
   return it == heads_.end() ? log::StreamHead{} : it->second;
 }
 
-void Ingestor::Run() {
+void Ingestor::StageLoop() {
+  std::deque<Pending> refused;
   while (true) {
-    std::deque<Pending> batch;
+    auto group = std::make_unique<Group>();
     {
       absl::MutexLock lock(&mu_);
+      // Stage the next group while the previous one is written, but no
+      // further ahead: its callers are better served by a bigger group.
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty();
+        return stopping_ || (!queue_.empty() && staged_.size() < 2);
       };
       mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) {
-        return;  // stopping, and nothing left to do
+      if (stopping_) {
+        staging_done_ = true;
+        refused.swap(queue_);
+        break;
       }
-      // Take waiting appends up to the size of one log write.
       int events = 0;
       while (!queue_.empty() &&
-             (batch.empty() ||
+             (group->pending.empty() ||
               events + queue_.front().request->events_size() <=
                   options_.max_events_per_write)) {
         events += queue_.front().request->events_size();
-        batch.push_back(std::move(queue_.front()));
+        group->pending.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      if (!failed_.ok()) {
+        for (Pending& pending : group->pending) {
+          pending.done(failed_);
+        }
+        continue;
+      }
     }
-    Process(batch);
+    const size_t n = group->pending.size();
+    group->statuses.resize(n);
+    group->responses.resize(n);
+    group->first_position = next_position_;
+    for (size_t i = 0; i < n; ++i) {
+      group->statuses[i] =
+          Stage(*group->pending[i].request, *group, group->responses[i]);
+    }
+    absl::MutexLock lock(&mu_);
+    staged_.push_back(std::move(group));
+  }
+  for (Pending& pending : refused) {
+    pending.done(absl::UnavailableError("the ingest is shutting down; retry"));
   }
 }
 
-void Ingestor::Process(std::deque<Pending>& batch) {
-  Group group;
-  group.outcomes.resize(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    group.outcomes[i].status = Stage(batch[i], group, static_cast<int>(i));
-  }
-
-  absl::Status write_status;
-  uint64_t first_position = 0;
-  if (!group.records.empty()) {
-    absl::StatusOr<uint64_t> written = log_->Write(group.records);
-    if (written.ok()) {
-      first_position = *written;
+void Ingestor::CommitLoop() {
+  while (true) {
+    std::unique_ptr<Group> group;
+    {
       absl::MutexLock lock(&mu_);
-      for (const log::PendingRecord& record : group.records) {
-        heads_[record.stream] = working_heads_[record.stream];
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return !staged_.empty() || staging_done_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (staged_.empty()) {
+        return;  // staging has ended and everything staged is answered
       }
-    } else {
-      write_status = absl::UnavailableError(absl::StrCat(
-          "the event log did not accept the write; nothing was appended: ",
-          written.status().message()));
+      group = std::move(staged_.front());
+      staged_.pop_front();
+    }
+    absl::Status write_status;
+    {
       absl::MutexLock lock(&mu_);
-      failed_ = absl::UnavailableError(absl::StrCat(
-          "the ingest stopped after a failed log write (",
-          written.status().message(), "); restart it to recover from the log"));
+      write_status = failed_;
     }
-  }
-
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Group::Outcome& outcome = group.outcomes[i];
-    if (!outcome.status.ok()) {
-      batch[i].done(outcome.status);
-      continue;
-    }
-    if (!outcome.record_indexes.empty() && !write_status.ok()) {
-      batch[i].done(write_status);
-      continue;
-    }
-    v1::AppendResponse& response = outcome.response;
-    // Fill positions of records staged in this group (fresh appends, and
-    // retries of events staged earlier in the same group).
-    for (size_t k = 0; k < outcome.record_indexes.size(); ++k) {
-      const uint64_t position = first_position + outcome.record_indexes[k];
-      if (k == 0 && response.first_position() == 0) {
-        response.set_first_position(position);
+    if (write_status.ok() && !group->records.empty()) {
+      absl::StatusOr<uint64_t> written = log_->Write(group->records);
+      if (written.ok() && *written != group->first_position) {
+        written = absl::InternalError(absl::StrCat(
+            "the log stored the group at position ", *written, ", not ",
+            group->first_position, " as staged"));
       }
-      response.set_last_position(position);
+      if (!written.ok()) {
+        write_status = absl::UnavailableError(absl::StrCat(
+            "the event log did not accept the write; nothing was appended: ",
+            written.status().message()));
+      }
     }
-    batch[i].done(std::move(response));
+    {
+      absl::MutexLock lock(&mu_);
+      if (write_status.ok()) {
+        for (const log::PendingRecord& record : group->records) {
+          log::StreamHead& head = heads_[record.stream];
+          head.sequence = record.sequence;
+          head.hash = record.hash;
+          head.position = group->first_position +
+                          static_cast<uint64_t>(&record - group->records.data());
+        }
+      } else if (failed_.ok()) {
+        failed_ = absl::UnavailableError(absl::StrCat(
+            "the ingest stopped after a failed log write (",
+            write_status.message(), "); restart it to recover from the log"));
+      }
+      for (const log::PendingRecord& record : group->records) {
+        in_flight_.erase(record.event_id);
+      }
+    }
+    for (size_t i = 0; i < group->pending.size(); ++i) {
+      Done& done = group->pending[i].done;
+      if (!group->statuses[i].ok()) {
+        done(group->statuses[i]);
+      } else if (!write_status.ok()) {
+        done(write_status);
+      } else {
+        done(std::move(group->responses[i]));
+      }
+    }
   }
 }
 
-absl::Status Ingestor::Stage(Pending& pending, Group& group, int index) {
-  const v1::AppendRequest& request = *pending.request;
-  Group::Outcome& outcome = group.outcomes[index];
+absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
+                             v1::AppendResponse& response) {
   const std::string& stream = request.stream();
   RETURN_IF_ERROR(rules_.CheckStream(stream));
   if (request.events().empty()) {
@@ -255,14 +290,8 @@ absl::Status Ingestor::Stage(Pending& pending, Group& group, int index) {
   const int n = request.events_size();
   std::vector<std::string> event_bytes(n);
   std::vector<Hash> fingerprints(n);
+  std::vector<std::optional<log::EventRef>> refs(n);
   absl::flat_hash_set<absl::string_view> ids_in_request;
-  std::vector<std::string> seen_before;
-  struct Prior {
-    uint64_t sequence;
-    uint64_t position;  // 0 when staged in this group
-    size_t group_index;
-  };
-  std::vector<Prior> priors;
   for (int i = 0; i < n; ++i) {
     const v1::Event& event = request.events(i);
     if (!ids_in_request.insert(event.event_id()).second) {
@@ -272,27 +301,36 @@ absl::Status Ingestor::Stage(Pending& pending, Group& group, int index) {
     }
     event_bytes[i] = SerializeOrDie(event);
     fingerprints[i] = Sha256(event_bytes[i]);
-    std::optional<log::EventRef> ref;
-    size_t group_index = 0;
-    if (auto staged = group.staged_ids.find(event.event_id());
-        staged != group.staged_ids.end()) {
-      group_index = staged->second;
-      const log::PendingRecord& record = group.records[group_index];
-      ref = log::EventRef{record.stream, record.sequence, 0, record.fingerprint};
-    } else if (!event.event_id().empty()) {
-      ASSIGN_OR_RETURN(ref, log_->FindEvent(event.event_id()));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (!in_flight_.empty()) {
+      for (int i = 0; i < n; ++i) {
+        if (auto it = in_flight_.find(request.events(i).event_id());
+            it != in_flight_.end()) {
+          refs[i] = log::EventRef{it->second.stream, it->second.sequence,
+                                  it->second.position, it->second.fingerprint};
+        }
+      }
     }
-    if (!ref.has_value()) {
+  }
+  std::vector<std::string> seen_before;
+  for (int i = 0; i < n; ++i) {
+    const v1::Event& event = request.events(i);
+    if (!refs[i].has_value() && !event.event_id().empty()) {
+      ASSIGN_OR_RETURN(refs[i], log_->FindEvent(event.event_id()));
+    }
+    if (!refs[i].has_value()) {
       continue;
     }
-    if (ref->stream != stream || ref->fingerprint != fingerprints[i]) {
+    if (refs[i]->stream != stream || refs[i]->fingerprint != fingerprints[i]) {
       return absl::AlreadyExistsError(absl::StrCat(
           "events[", i, "].event_id: \"", event.event_id(),
-          "\" was already used for a different event (stream ", ref->stream,
-          ", sequence ", ref->sequence, "); choose a new event id"));
+          "\" was already used for a different event (stream ",
+          refs[i]->stream, ", sequence ", refs[i]->sequence,
+          "); choose a new event id"));
     }
     seen_before.push_back(event.event_id());
-    priors.push_back({ref->sequence, ref->position, group_index});
   }
 
   log::StreamHead& head = working_heads_[stream];
@@ -304,19 +342,12 @@ absl::Status Ingestor::Stage(Pending& pending, Group& group, int index) {
           "); nothing was appended. Re-send exactly the original batch, or "
           "only the new events"));
     }
-    v1::AppendResponse& response = outcome.response;
     response.set_duplicate(true);
-    for (const Prior& prior : priors) {
-      response.add_sequences(prior.sequence);
-      if (prior.position == 0) {
-        outcome.record_indexes.push_back(prior.group_index);
-      } else {
-        if (response.first_position() == 0) {
-          response.set_first_position(prior.position);
-        }
-        response.set_last_position(prior.position);
-      }
+    for (const auto& ref : refs) {
+      response.add_sequences(ref->sequence);
     }
+    response.set_first_position(refs.front()->position);
+    response.set_last_position(refs.back()->position);
     response.set_head_sequence(head.sequence);
     response.set_head_hash(std::string(AsBytes(head.hash)));
     return absl::OkStatus();
@@ -346,27 +377,32 @@ absl::Status Ingestor::Stage(Pending& pending, Group& group, int index) {
 
   google::protobuf::Timestamp recorded_at;
   SetTimestamp(options_.clock(), &recorded_at);
-  v1::AppendResponse& response = outcome.response;
+  response.set_first_position(next_position_);
   for (int i = 0; i < n; ++i) {
-    log::PendingRecord pending_record;
-    pending_record.stream = stream;
-    pending_record.sequence = head.sequence + 1;
-    pending_record.event_id = request.events(i).event_id();
-    pending_record.fingerprint = fingerprints[i];
-    pending_record.bytes = EncodeRecord(stream, pending_record.sequence,
-                                        head.hash, recorded_at, event_bytes[i]);
-    pending_record.hash = Sha256(pending_record.bytes);
-
-    head.sequence = pending_record.sequence;
-    head.hash = pending_record.hash;
-    head.position = log_->LastPosition() + 1 + group.records.size();
-    response.add_sequences(pending_record.sequence);
-    outcome.record_indexes.push_back(group.records.size());
-    group.staged_ids.emplace(pending_record.event_id, group.records.size());
-    group.records.push_back(std::move(pending_record));
+    log::PendingRecord record;
+    record.stream = stream;
+    record.sequence = head.sequence + 1;
+    record.event_id = request.events(i).event_id();
+    record.fingerprint = fingerprints[i];
+    record.bytes = EncodeRecord(stream, record.sequence, head.hash,
+                                recorded_at, event_bytes[i]);
+    record.hash = Sha256(record.bytes);
+    head.sequence = record.sequence;
+    head.hash = record.hash;
+    head.position = next_position_++;
+    response.add_sequences(record.sequence);
+    group.records.push_back(std::move(record));
   }
+  response.set_last_position(next_position_ - 1);
   response.set_head_sequence(head.sequence);
   response.set_head_hash(std::string(AsBytes(head.hash)));
+
+  absl::MutexLock lock(&mu_);
+  for (auto it = group.records.end() - n; it != group.records.end(); ++it) {
+    in_flight_[it->event_id] = {it->stream, it->sequence,
+                                head.position - (group.records.end() - 1 - it),
+                                it->fingerprint};
+  }
   return absl::OkStatus();
 }
 

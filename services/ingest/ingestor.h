@@ -1,10 +1,11 @@
 // The ingestor: the single writer of every stream it owns.
 //
-// Appends from many callers queue up; one writer thread takes all that are
+// Appends from many callers queue up. A staging thread takes all that are
 // waiting, checks each against the domain rules and the expected version,
-// gives its events dense sequences and chains their hashes, and stores the
-// whole group in one durable log write (group commit). Each caller is answered
-// only after that write is durable.
+// gives its events dense sequences and log positions and chains their hashes,
+// and hands the whole group to a commit thread, which stores it in one durable
+// log write (group commit). The next group is staged while the previous one
+// is being written. Each caller is answered only after its group is durable.
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto ingestor, Ingestor::Start(log.get(), {}));
@@ -58,7 +59,8 @@ class Ingestor {
   // The current head of `stream` (sequence 0 for an empty stream).
   absl::StatusOr<log::StreamHead> Head(absl::string_view stream);
 
-  // Fails queued appends with UNAVAILABLE and stops the writer.
+  // Finishes the appends already taken, refuses the rest with UNAVAILABLE,
+  // and stops.
   void Stop();
 
  private:
@@ -67,30 +69,45 @@ class Ingestor {
     Done done;
   };
   struct Group;
+  // An event staged in a group that is not yet durable.
+  struct InFlight {
+    std::string stream;
+    uint64_t sequence;
+    uint64_t position;
+    Hash fingerprint;
+  };
 
   Ingestor(log::EventLog* log, IngestOptions options);
   absl::Status Recover();
-  void Run();
-  void Process(std::deque<Pending>& batch);
-  absl::Status Stage(Pending& pending, Group& group, int index);
+  void StageLoop();
+  void CommitLoop();
+  absl::Status Stage(const v1::AppendRequest& request, Group& group,
+                     v1::AppendResponse& response);
 
   log::EventLog* const log_;
   const IngestOptions options_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  // Staged groups waiting for the commit thread, oldest first.
+  std::deque<std::unique_ptr<Group>> staged_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Set when a log write failed: the in-memory state may be ahead of the log,
-  // so no further append is taken until a restart recovers from the log.
+  bool staging_done_ ABSL_GUARDED_BY(mu_) = false;
+  // Set when a log write failed: the staged state may be ahead of the log, so
+  // no further append is taken until a restart recovers from the log.
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   // Heads as durably stored, for readers.
   absl::flat_hash_map<std::string, log::StreamHead> heads_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
 
-  // Writer-thread state: heads including the group being staged, and the
-  // domain rules' write model.
+  // Staging-thread state: heads including staged groups, the next position,
+  // and the domain rules' write model.
   absl::flat_hash_map<std::string, log::StreamHead> working_heads_;
+  uint64_t next_position_ = 1;
   domain::Rules rules_;
-  std::thread writer_;
+
+  std::thread stager_;
+  std::thread committer_;
 };
 
 }  // namespace prongsai::ingest

@@ -61,15 +61,15 @@ inline std::string NewUuid() {
                          0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
 }
 
-// A valid meeting event with a fresh id, for tests of the log and the API.
-inline v1::Event MeetingEvent(const std::string& meeting_id,
-                              int attendees = 40) {
+// A valid meeting event with a fresh event id and a fresh meeting id that
+// starts with `label`, for tests of the log and the API.
+inline v1::Event MeetingEvent(const std::string& label, int attendees = 40) {
   v1::Event event;
   event.set_event_id(NewUuid());
   event.mutable_occurred_at()->set_seconds(1728972000);  // 2024-10-15 06:00Z
   event.mutable_actor()->set_id("1045-ita-01");
   v1::MeetingHeld* meeting = event.mutable_meeting_held();
-  meeting->set_meeting_id(meeting_id);
+  meeting->set_meeting_id(label + "-" + event.event_id().substr(0, 8));
   meeting->set_kind(v1::MEETING_KIND_MONTHLY_STAFF);
   meeting->set_title("ประชุมข้าราชการและลูกจ้างประจำเดือน ตุลาคม 2567");
   meeting->mutable_date()->set_year(2024);

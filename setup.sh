@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for Prongsai and builds it, then:
+#   ./setup.sh serve [flags]   runs `prongsai serve` on the embedded log
+#   ./setup.sh test            runs every test through ctest
+#   ./setup.sh build           only installs and builds
+# Installing is idempotent and quiet when every package is present.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # libraries
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
+  librdkafka-dev librocksdb-dev libabsl-dev libssl-dev
+  libcpp-httplib-dev nlohmann-json3-dev libxlsxwriter-dev libspdlog-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev kcat
+  clang libclang-rt-14-dev libfuzzer-14-dev
+  golang-go golang-golang-x-mod-dev
+  # reports: Thai fonts
+  fonts-thai-tlwg
+)
+
+install_missing() {
+  local missing=()
+  for package in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
+        grep -q "install ok installed"; then
+      missing+=("$package")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" >/tmp/prongsai-apt.log 2>&1 || {
+    cat /tmp/prongsai-apt.log
+    exit 1
+  }
+}
+
+build() {
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j"$(nproc)"
+}
+
+command="${1:-}"
+case "$command" in
+  serve)
+    shift
+    install_missing
+    build
+    exec build/services/cli/prongsai serve "$@"
+    ;;
+  test)
+    install_missing
+    build
+    exec ctest --test-dir build --output-on-failure -j"$(nproc)"
+    ;;
+  build)
+    install_missing
+    build
+    ;;
+  *)
+    echo "usage: ./setup.sh serve [prongsai serve flags] | test | build" >&2
+    exit 2
+    ;;
+esac
