@@ -16,10 +16,10 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libxlsxwriter-dev libspdlog-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev kcat python3-grpcio python3-protobuf
-  clang libclang-rt-14-dev libfuzzer-14-dev
+  clang-14 libclang-rt-14-dev
   golang-go golang-golang-x-mod-dev
-  # reports: Thai fonts
-  fonts-thai-tlwg
+  # reports: Thai fonts; the browser tests
+  fonts-thai-tlwg chromium
 )
 
 install_missing() {
@@ -30,6 +30,10 @@ install_missing() {
       missing+=("$package")
     fi
   done
+  # Node.js for the browser tests, from Debian unless one is already there.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+  fi
   if [ ${#missing[@]} -eq 0 ]; then
     return
   fi
@@ -51,6 +55,13 @@ build() {
   cmake --build build -j"$(nproc)"
 }
 
+# The browser tests' one dependency (playwright-core), from the lockfile.
+install_browser_test_deps() {
+  if [ ! -d tests/web/node_modules ]; then
+    (cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 command="${1:-}"
 case "$command" in
   serve)
@@ -61,6 +72,7 @@ case "$command" in
     ;;
   test)
     install_missing
+    install_browser_test_deps
     build
     exec ctest --test-dir build --output-on-failure -j"$(nproc)"
     ;;

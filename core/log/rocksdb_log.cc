@@ -5,7 +5,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -96,35 +99,52 @@ class RocksDbLog final : public EventLog {
     // One writer at a time: positions are handed out in write order.
     absl::MutexLock write_lock(&write_mu_);
     const uint64_t first = LastPosition() + 1;
-    rocksdb::WriteBatch batch;
-    std::string value;
-    std::string pos_bytes;
-    std::string event_value;
-    uint64_t position = first;
     for (const PendingRecord& record : records) {
       if (record.stream.empty() || record.stream.size() > kMaxStreamName) {
         return absl::InvalidArgumentError(
             absl::StrCat("stream name must be 1..", kMaxStreamName, " bytes"));
       }
+    }
+    // Keys go into the batch grouped by kind and in key order within each
+    // kind: the memtable then inserts each next key beside the previous one
+    // instead of searching its skip list from the top.
+    rocksdb::WriteBatch batch;
+    std::string value;
+    uint64_t position = first;
+    for (const PendingRecord& record : records) {
       value.clear();
       value.append(reinterpret_cast<const char*>(record.hash.data()), kHashSize);
       AppendBigEndian64(record.sequence, &value);
       value.push_back(static_cast<char>(record.stream.size()));
       value.append(record.stream);
       value.append(record.bytes);
-      batch.Put(PositionKey(position), value);
-
-      pos_bytes.clear();
-      AppendBigEndian64(position, &pos_bytes);
-      batch.Put(StreamKey(record.stream, record.sequence), pos_bytes);
-
-      event_value = pos_bytes;
-      AppendBigEndian64(record.sequence, &event_value);
-      event_value.append(reinterpret_cast<const char*>(record.fingerprint.data()),
-                         kHashSize);
-      event_value.append(record.stream);
-      batch.Put(EventKey(record.event_id), event_value);
-      ++position;
+      batch.Put(PositionKey(position++), value);
+    }
+    std::vector<size_t> order(records.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      order[i] = i;
+    }
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::tie(records[a].stream, records[a].sequence) <
+             std::tie(records[b].stream, records[b].sequence);
+    });
+    for (size_t i : order) {
+      value.clear();
+      AppendBigEndian64(first + i, &value);
+      batch.Put(StreamKey(records[i].stream, records[i].sequence), value);
+    }
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return records[a].event_id < records[b].event_id;
+    });
+    for (size_t i : order) {
+      const PendingRecord& record = records[i];
+      value.clear();
+      AppendBigEndian64(first + i, &value);
+      AppendBigEndian64(record.sequence, &value);
+      value.append(reinterpret_cast<const char*>(record.fingerprint.data()),
+                   kHashSize);
+      value.append(record.stream);
+      batch.Put(EventKey(record.event_id), value);
     }
     RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch),
                               "writing to the event log"));

@@ -5,7 +5,13 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "core/base/status.h"
+#include "core/log/kafka_dev.h"
 #include "services/cli/args.h"
+#include "services/cli/audit_commands.h"
+#include "services/cli/oss_commands.h"
+#include "services/cli/report_commands.h"
 #include "services/cli/client_commands.h"
 #include "services/server/server.h"
 
@@ -14,31 +20,70 @@ namespace {
 
 const CommandSpec kServeCommand{
     "serve",
-    "Run every role of Prongsai in one process on the embedded RocksDB log:\n"
-    "the gRPC API (prongsai.v1.Ledger, grpc.health.v1, server reflection).\n"
+    "Run Prongsai. By default every role in one process on the embedded\n"
+    "RocksDB log: the gRPC API (prongsai.v1.Ledger, Reports, Audit,\n"
+    "grpc.health.v1, server reflection) and HTTP/JSON with the reports.\n"
+    "With --log=kafka, roles can run one per process against Apache Kafka.\n"
     "SIGTERM or SIGINT shuts it down cleanly; the data survives restarts.",
-    "prongsai serve [--listen HOST:PORT] [--data DIR]",
+    "prongsai serve [--listen HOST:PORT] [--http-listen HOST:PORT] [--data DIR]",
     {{"listen", "HOST:PORT", "127.0.0.1:50051",
       "gRPC address; port 0 picks a free one"},
+     {"http-listen", "HOST:PORT", "127.0.0.1:8080",
+      "HTTP address (query role); empty for none"},
      {"data", "DIR", "./prongsai-data", "data directory"},
+     {"roles", "LIST", "ingest,projector,query",
+      "roles of this process, comma-separated"},
+     {"log", "KIND", "rocksdb", "event log: rocksdb (embedded) or kafka"},
+     {"brokers", "HOSTS", "", "Kafka bootstrap servers (with --log=kafka)"},
+     {"topic", "NAME", "prongsai.events.v1", "Kafka topic of the events"},
+     {"shard", "N", "0", "the stream ownership shard this ingest writes"},
+     {"shards", "N", "1", "how many ownership shards there are"},
+     {"signing-key", "PATH", "",
+      "checkpoint signing key, made on first start (default DIR/keys/checkpoint.key)"},
+     {"log-name", "NAME", "prongsai",
+      "the log's name in checkpoint origins (NAME/STREAM)"},
+     {"checkpoint-interval", "SECONDS", "60",
+      "how often grown streams get a signed checkpoint; 0 = on demand only"},
+     {"demo", "", "",
+      "on an empty data directory, load the seed report of district 1045 "
+      "and a generated city, marked as demo data"},
      {"max-request-bytes", "N", "16777216", "largest request accepted"},
      {"max-events-per-append", "N", "10000", "most events in one Append"}}};
 
+absl::Status ParseServeOptions(const Args& args,
+                               server::ServerOptions& options) {
+  options.listen = args.get("listen");
+  options.http_listen = args.get("http-listen");
+  options.data_dir = args.get("data");
+  options.roles = absl::StrSplit(args.get("roles"), ',', absl::SkipEmpty());
+  options.log = args.get("log");
+  options.kafka_brokers = args.get("brokers");
+  options.kafka_topic = args.get("topic");
+  options.signing_key = args.get("signing-key");
+  options.log_name = args.get("log-name");
+  options.demo = args.get("demo") == "true";
+  ASSIGN_OR_RETURN(uint64_t shard, args.GetUint("shard"));
+  ASSIGN_OR_RETURN(uint64_t shards, args.GetUint("shards"));
+  ASSIGN_OR_RETURN(uint64_t interval, args.GetUint("checkpoint-interval"));
+  ASSIGN_OR_RETURN(uint64_t max_bytes, args.GetUint("max-request-bytes"));
+  ASSIGN_OR_RETURN(uint64_t max_events, args.GetUint("max-events-per-append"));
+  if (shards == 0 || shard >= shards) {
+    return absl::InvalidArgumentError("--shard must be below --shards");
+  }
+  options.kafka_shard = static_cast<int>(shard);
+  options.kafka_shards = static_cast<int>(shards);
+  options.checkpoint_interval = absl::Seconds(interval);
+  options.max_request_bytes = static_cast<int>(max_bytes);
+  options.max_events_per_append = static_cast<int>(max_events);
+  return absl::OkStatus();
+}
+
 int RunServe(const Args& args) {
   server::ServerOptions options;
-  options.listen = args.get("listen");
-  options.data_dir = args.get("data");
-  absl::StatusOr<uint64_t> max_bytes = args.GetUint("max-request-bytes");
-  absl::StatusOr<uint64_t> max_events = args.GetUint("max-events-per-append");
-  if (!max_bytes.ok() || !max_events.ok()) {
-    std::cerr << "error: "
-              << (max_bytes.ok() ? max_events.status() : max_bytes.status())
-                     .message()
-              << "\n";
+  if (absl::Status status = ParseServeOptions(args, options); !status.ok()) {
+    std::cerr << "error: " << status.message() << "\n";
     return 2;
   }
-  options.max_request_bytes = static_cast<int>(*max_bytes);
-  options.max_events_per_append = static_cast<int>(*max_events);
 
   // Block the shutdown signals in every thread; this one waits for them.
   sigset_t signals;
@@ -55,6 +100,17 @@ int RunServe(const Args& args) {
   }
   std::cout << "prongsai serving gRPC on port " << (*server)->port()
             << " (data in " << options.data_dir << ")" << std::endl;
+  if ((*server)->http_port() != 0) {
+    const std::string host =
+        options.http_listen.substr(0, options.http_listen.rfind(':'));
+    std::cout << "prongsai serving HTTP on http://"
+              << (host.empty() || host == "0.0.0.0" ? "127.0.0.1" : host)
+              << ":" << (*server)->http_port() << "/" << std::endl;
+  }
+  if (!(*server)->verifier_key().empty()) {
+    std::cout << "prongsai checkpoint verifier key: "
+              << (*server)->verifier_key() << std::endl;
+  }
   int signal = 0;
   sigwait(&signals, &signal);
   std::cout << "prongsai: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
@@ -70,11 +126,46 @@ struct Command {
   int (*run)(const Args&);
 };
 
+const CommandSpec kKafkaDevCommand{
+    "kafka-dev",
+    "Start a development Kafka cluster (the mock cluster inside librdkafka)\n"
+    "on loopback and print its bootstrap servers; run until SIGINT/SIGTERM.\n"
+    "It keeps everything in memory, at most 5 MiB or 100,000 message sets per\n"
+    "partition (the oldest are dropped beyond that): for development only.",
+    "prongsai kafka-dev [--brokers N] [--partitions P] [--topic NAME]",
+    {{"brokers", "N", "3", "number of brokers"},
+     {"partitions", "P", "8", "partitions of the events topic"},
+     {"topic", "NAME", "prongsai.events.v1", "the events topic"}}};
+
+int RunKafkaDev(const Args& args) {
+  absl::StatusOr<uint64_t> brokers = args.GetUint("brokers");
+  absl::StatusOr<uint64_t> partitions = args.GetUint("partitions");
+  if (!brokers.ok() || !partitions.ok()) {
+    std::cerr << "error: "
+              << (brokers.ok() ? partitions.status() : brokers.status())
+                     .message()
+              << "\n";
+    return 2;
+  }
+  log::KafkaDevOptions options;
+  options.brokers = static_cast<int>(*brokers);
+  options.partitions = static_cast<int>(*partitions);
+  options.topic = args.get("topic");
+  if (absl::Status status = log::RunKafkaDev(options, std::cout);
+      !status.ok()) {
+    std::cerr << "error: " << status.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 const Command kCommands[] = {
-    {&kServeCommand, RunServe},
-    {&kAppendCommand, RunAppend},
-    {&kReadCommand, RunRead},
-    {&kHeadCommand, RunHead},
+    {&kServeCommand, RunServe},       {&kAppendCommand, RunAppend},
+    {&kReadCommand, RunRead},         {&kHeadCommand, RunHead},
+    {&kReportCommand, RunReport},     {&kExportCommand, RunExport},
+    {&kVerifyCommand, RunVerify},     {&kProveCommand, RunProve},
+    {&kKeygenCommand, RunKeygen},     {&kKafkaDevCommand, RunKafkaDev},
+    {&kOssBridgeCommand, RunOssBridge}, {&kImportCommand, RunImport},
 };
 
 void PrintUsage(std::ostream& out) {
@@ -84,7 +175,7 @@ void PrintUsage(std::ostream& out) {
     std::string summary = command.spec->summary;
     summary = summary.substr(0, summary.find('\n'));
     out << "  " << command.spec->name
-        << std::string(10 - command.spec->name.size(), ' ') << summary
+        << std::string(12 - command.spec->name.size(), ' ') << summary
         << "\n";
   }
   out << "\nRun 'prongsai <command> --help' for its flags.\n";

@@ -1,5 +1,7 @@
 #include "services/ingest/ingestor.h"
 
+#include <pthread.h>
+
 #include <future>
 #include <utility>
 
@@ -74,9 +76,14 @@ absl::StatusOr<std::unique_ptr<Ingestor>> Ingestor::Start(
     log::EventLog* log, IngestOptions options) {
   std::unique_ptr<Ingestor> ingestor(new Ingestor(log, std::move(options)));
   RETURN_IF_ERROR(ingestor->Recover());
-  ingestor->stager_ = std::thread([raw = ingestor.get()] { raw->StageLoop(); });
-  ingestor->committer_ =
-      std::thread([raw = ingestor.get()] { raw->CommitLoop(); });
+  ingestor->stager_ = std::thread([raw = ingestor.get()] {
+    pthread_setname_np(pthread_self(), "prongsai-stage");
+    raw->StageLoop();
+  });
+  ingestor->committer_ = std::thread([raw = ingestor.get()] {
+    pthread_setname_np(pthread_self(), "prongsai-commit");
+    raw->CommitLoop();
+  });
   return ingestor;
 }
 

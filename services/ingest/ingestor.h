@@ -104,7 +104,7 @@ class Ingestor {
   // and the domain rules' write model.
   absl::flat_hash_map<std::string, log::StreamHead> working_heads_;
   uint64_t next_position_ = 1;
-  domain::Rules rules_;
+  domain::Rules rules_{options_.clock};
 
   std::thread stager_;
   std::thread committer_;

@@ -1,27 +1,65 @@
 #include "services/server/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <httplib.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/audit/note.h"
 #include "core/base/status.h"
+#include "core/domain/bootstrap.h"
+#include "core/domain/reference.h"
+#include "core/log/kafka_log.h"
 #include "core/log/rocksdb_log.h"
+#include "projections/audit/audit_trail_projection.h"
+#include "projections/audit/merkle_projection.h"
+#include "projections/reports/report_projections.h"
+#include "projections/runtime/runner.h"
+#include "projections/service_sla/service_sla_projection.h"
+#include "services/audit/audit_service.h"
+#include "services/audit/checkpointer.h"
 #include "services/ingest/ingestor.h"
 #include "services/ingest/ledger_service.h"
+#include "services/oss_bridge/open311.h"
+#include "services/query/query_services.h"
+#include "services/server/demo.h"
+#include "services/web/dashboard.h"
 
 namespace prongsai::server {
 namespace {
 
 constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
 
+bool Has(const std::vector<std::string>& roles, absl::string_view role) {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+// Every view the projector keeps.
+std::vector<std::unique_ptr<projections::Projection>> AllProjections() {
+  std::vector<std::unique_ptr<projections::Projection>> all =
+      reports::ReportProjections();
+  all.push_back(std::make_unique<projections::MerkleProjection>());
+  all.push_back(std::make_unique<projections::AuditTrailProjection>());
+  all.push_back(std::make_unique<service_sla::ServiceSlaProjection>());
+  return all;
+}
+
 class ServerImpl final : public Server {
  public:
   ~ServerImpl() override { Shutdown(); }
 
   int port() const override { return port_; }
+  int http_port() const override {
+    return query_ == nullptr ? 0 : query_->http_port();
+  }
+  std::string verifier_key() const override {
+    return checkpointer_ == nullptr ? "" : checkpointer_->VerifierKey();
+  }
 
   void Shutdown() override {
     absl::MutexLock lock(&mu_);
@@ -29,53 +67,210 @@ class ServerImpl final : public Server {
       return;
     }
     down_ = true;
-    grpc_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoSeconds(kShutdownGrace));
-    ingestor_->Stop();
+    if (grpc_ != nullptr) {
+      grpc_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoSeconds(kShutdownGrace));
+    }
+    if (query_ != nullptr) {
+      query_->Stop();
+    }
+    if (checkpointer_ != nullptr) {
+      checkpointer_->Stop();
+    }
+    if (runner_ != nullptr) {
+      runner_->Stop();
+    }
+    if (ingestor_ != nullptr) {
+      ingestor_->Stop();
+    }
   }
 
-  void Wait() override { grpc_->Wait(); }
+  void Wait() override {
+    if (grpc_ != nullptr) {
+      grpc_->Wait();
+    }
+  }
 
+  // Members in construction order; destroyed in reverse.
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
+  std::unique_ptr<projections::ProjectionRunner> runner_;
+  std::unique_ptr<audit_service::Checkpointer> checkpointer_;
   std::unique_ptr<ingest::LedgerService> ledger_;
+  std::unique_ptr<audit_service::AuditService> audit_;
+  std::unique_ptr<query::QueryServices> query_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex mu_;
   bool down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+absl::StatusOr<std::unique_ptr<log::EventLog>> OpenLog(
+    const ServerOptions& options, bool writer) {
+  if (options.log == "rocksdb") {
+    ASSIGN_OR_RETURN(std::unique_ptr<log::EventLog> log,
+                     log::OpenRocksDbLog({.path = options.data_dir + "/log",
+                                          .sync = options.sync}));
+    return log;
+  }
+  if (options.log == "kafka") {
+    if (options.kafka_brokers.empty()) {
+      return absl::InvalidArgumentError("--log=kafka needs --brokers");
+    }
+    log::KafkaLogOptions kafka;
+    kafka.brokers = options.kafka_brokers;
+    kafka.topic = options.kafka_topic;
+    kafka.replica_path = options.data_dir + "/kafka-replica";
+    kafka.shard = options.kafka_shard;
+    kafka.shard_count = options.kafka_shards;
+    kafka.read_only = !writer;
+    ASSIGN_OR_RETURN(std::unique_ptr<log::KafkaEventLog> log,
+                     log::OpenKafkaLog(kafka));
+    return std::unique_ptr<log::EventLog>(std::move(log));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--log: unknown log \"", options.log, "\"; use rocksdb or kafka"));
+}
+
+// Appends the shipped reference data (districts, frameworks) that the city
+// stream does not hold yet, in one append.
+absl::Status PublishReferenceData(ingest::Ingestor& ingestor,
+                                  log::EventLog& log) {
+  v1::AppendRequest request;
+  request.set_stream(std::string(domain::kCityStream));
+  for (v1::Event& event : domain::CityBootstrapEvents()) {
+    ASSIGN_OR_RETURN(std::optional<log::EventRef> stored,
+                     log.FindEvent(event.event_id()));
+    if (!stored.has_value()) {
+      *request.add_events() = std::move(event);
+    }
+  }
+  if (request.events().empty()) {
+    return absl::OkStatus();
+  }
+  return Annotate(ingestor.Append(request).status(),
+                  "publishing the reference data on the city stream");
+}
+
+absl::Status CheckRoles(const ServerOptions& options) {
+  if (options.roles.empty()) {
+    return absl::InvalidArgumentError("--roles: name at least one role");
+  }
+  for (const std::string& role : options.roles) {
+    if (role != "ingest" && role != "projector" && role != "query") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--roles: unknown role \"", role,
+          "\"; use ingest, projector and query"));
+    }
+  }
+  if (Has(options.roles, "query") && !Has(options.roles, "projector")) {
+    return absl::InvalidArgumentError(
+        "--roles: query needs projector in the same process (the views it "
+        "reads are local)");
+  }
+  if (options.demo && !Has(options.roles, "ingest")) {
+    return absl::InvalidArgumentError("--demo needs the ingest role");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  RETURN_IF_ERROR(CheckRoles(options));
+  const bool ingest = Has(options.roles, "ingest");
+  const bool projector = Has(options.roles, "projector");
+  const bool query = Has(options.roles, "query");
   std::error_code error;
   std::filesystem::create_directories(options.data_dir, error);
   if (error) {
     return absl::InvalidArgumentError(absl::StrCat(
         "data directory ", options.data_dir, ": ", error.message()));
   }
+
   auto server = std::make_unique<ServerImpl>();
-  ASSIGN_OR_RETURN(server->log_,
-                   log::OpenRocksDbLog({.path = options.data_dir + "/log",
-                                        .sync = options.sync}));
-  ingest::IngestOptions ingest_options;
-  ingest_options.max_events_per_append = options.max_events_per_append;
-  ASSIGN_OR_RETURN(server->ingestor_,
-                   ingest::Ingestor::Start(server->log_.get(), ingest_options));
-  server->ledger_ = std::make_unique<ingest::LedgerService>(
-      server->ingestor_.get(), server->log_.get());
+  ASSIGN_OR_RETURN(server->log_, OpenLog(options, ingest));
+  log::EventLog* log = server->log_.get();
+  grpc::ServerBuilder builder;
+
+  if (ingest) {
+    const bool empty = log->LastPosition() == 0;
+    ingest::IngestOptions ingest_options;
+    ingest_options.max_events_per_append = options.max_events_per_append;
+    ASSIGN_OR_RETURN(server->ingestor_,
+                     ingest::Ingestor::Start(log, ingest_options));
+    RETURN_IF_ERROR(PublishReferenceData(*server->ingestor_, *log));
+    if (options.demo && empty) {
+      RETURN_IF_ERROR(LoadDemo(*server->ingestor_, options.demo_events));
+    }
+    server->ledger_ =
+        std::make_unique<ingest::LedgerService>(server->ingestor_.get(), log);
+    builder.RegisterService(server->ledger_.get());
+  }
+
+  if (projector) {
+    ASSIGN_OR_RETURN(
+        server->runner_,
+        projections::ProjectionRunner::Start(
+            log, {.path = options.data_dir + "/views"}, AllProjections()));
+    projections::ProjectionRunner* runner = server->runner_.get();
+    const std::string key_path = options.signing_key.empty()
+                                     ? options.data_dir + "/keys/checkpoint.key"
+                                     : options.signing_key;
+    std::filesystem::create_directories(
+        std::filesystem::path(key_path).parent_path(), error);
+    ASSIGN_OR_RETURN(audit::NoteSigner signer,
+                     audit::LoadOrCreateSignerKey(key_path, options.log_name));
+    audit_service::CheckpointerOptions checkpoints;
+    checkpoints.path = options.data_dir + "/checkpoints";
+    checkpoints.log_name = options.log_name;
+    checkpoints.interval = options.checkpoint_interval;
+    checkpoints.log_position = [log] { return log->LastPosition(); };
+    ASSIGN_OR_RETURN(server->checkpointer_,
+                     audit_service::Checkpointer::Start(
+                         std::move(signer), [runner] { return runner->Snapshot(); },
+                         checkpoints));
+  }
+
+  if (query) {
+    projections::ProjectionRunner* runner = server->runner_.get();
+    server->audit_ = std::make_unique<audit_service::AuditService>(
+        log, [runner] { return runner->Snapshot(); },
+        server->checkpointer_.get());
+    builder.RegisterService(server->audit_.get());
+    query::QueryServiceOptions query_options;
+    query_options.http.listen = options.http_listen;
+    // The dashboard and the Open311 read side share the query's HTTP server;
+    // routes are added in StartHttp, after the gRPC port is bound.
+    ServerImpl* self = server.get();
+    const std::string grpc_host =
+        options.listen.substr(0, options.listen.rfind(':'));
+    query_options.http.extra_routes = [self, log, runner,
+                                       grpc_host](httplib::Server& http) {
+      web::RegisterDashboard(
+          http, {.log = log,
+                 .runner = runner,
+                 .checkpointer = self->checkpointer_.get(),
+                 .grpc_address = absl::StrCat(grpc_host, ":", self->port_)});
+      oss::RegisterOpen311Routes(http, [runner] { return runner->Snapshot(); });
+    };
+    server->query_ =
+        std::make_unique<query::QueryServices>(log, runner, query_options);
+    server->query_->Register(builder);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
-  builder.RegisterService(server->ledger_.get());
   server->grpc_ = builder.BuildAndStart();
   if (server->grpc_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("could not listen on ", options.listen));
+  }
+  if (server->query_ != nullptr && !options.http_listen.empty()) {
+    RETURN_IF_ERROR(server->query_->StartHttp());
   }
   return server;
 }

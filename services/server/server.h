@@ -1,6 +1,13 @@
-// The Prongsai server on the embedded log: opens the RocksDB event log,
-// recovers the ingest from it and serves the gRPC API, with health checking
-// (grpc.health.v1) and server reflection.
+// The Prongsai server: opens the event log (embedded RocksDB, or Apache Kafka),
+// and runs the roles asked for in one process:
+//   ingest     the single writer: prongsai.v1.Ledger (Append, Read,
+//              Subscribe, GetHead); publishes the reference data on the city
+//              stream on first start
+//   projector  the views (projection runtime) and the signed checkpoints
+//   query      prongsai.v1.Reports and prongsai.v1.Audit over gRPC, and
+//              HTTP/JSON with the report downloads (needs the projector in
+//              the same process: views are local)
+// with gRPC health checking (grpc.health.v1) and server reflection.
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto server, Server::Start({.data_dir = dir,
@@ -11,20 +18,46 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace prongsai::server {
 
 struct ServerOptions {
   std::string data_dir = "./prongsai-data";
-  // host:port; port 0 picks a free port.
+  // gRPC host:port; port 0 picks a free port.
   std::string listen = "127.0.0.1:50051";
+  // HTTP/JSON and reports (query role); empty serves no HTTP.
+  std::string http_listen = "127.0.0.1:8080";
+  // Any of "ingest", "projector", "query".
+  std::vector<std::string> roles = {"ingest", "projector", "query"};
+
+  // The log: "rocksdb" (embedded, in data_dir/log) or "kafka".
+  std::string log = "rocksdb";
+  std::string kafka_brokers;
+  std::string kafka_topic = "prongsai.events.v1";
+  int kafka_shard = 0;
+  int kafka_shards = 1;
+
   // Largest request accepted; bigger ones get RESOURCE_EXHAUSTED.
   int max_request_bytes = 16 << 20;
   int max_events_per_append = 10'000;
   // Sync the log on every acknowledged write.
   bool sync = true;
+
+  // The checkpoint signing key (made on first start, mode 0600); empty:
+  // data_dir/keys/checkpoint.key.
+  std::string signing_key;
+  // The log's name in checkpoint origins ("<log_name>/<stream>").
+  std::string log_name = "prongsai";
+  absl::Duration checkpoint_interval = absl::Minutes(1);
+
+  // On an empty data directory, load the seed report of district 1045 and a
+  // generated city (marked as demo data).
+  bool demo = false;
+  int64_t demo_events = 60'000;
 };
 
 class Server {
@@ -32,8 +65,12 @@ class Server {
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
   virtual ~Server() = default;
 
-  // The port actually bound.
+  // The gRPC port actually bound.
   virtual int port() const = 0;
+  // The HTTP port actually bound; 0 without HTTP.
+  virtual int http_port() const = 0;
+  // The checkpoint verifier key ("name+hash+key"); empty without projector.
+  virtual std::string verifier_key() const = 0;
   // Stops taking calls, finishes the ones in flight (up to a grace period),
   // and closes the log.
   virtual void Shutdown() = 0;

@@ -1,0 +1,388 @@
+// The report views and queries on a realistic city: the demo city of 50
+// districts over several fiscal years (projections/reports/demo_city.h),
+// appended through the real ingest. With it loaded:
+//   - the full rebuild rate of every view, beside a raw scan of the same log
+//     (entries only, and entries decoded),
+//   - the city overview, the district ITA report as JSON, and an as_of ITA
+//     report (replayed from the log): p50 and p99 latency.
+//
+//   build/bench/reports_bench [--events=N] [--runs=R] [--queries=Q]
+//                             [--dir=PATH]
+//
+// Medians over R runs. --dir keeps the generated city there (reused when it
+// exists, so a second run skips the generation).
+#include <rocksdb/db.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "core/base/status.h"
+#include "core/domain/bootstrap.h"
+#include "core/domain/calendar.h"
+#include "core/domain/reference.h"
+#include "core/log/rocksdb_log.h"
+#include "projections/reports/demo_city.h"
+#include "projections/reports/report_projections.h"
+#include "prongsai/v1/record.pb.h"
+#include "services/ingest/ingestor.h"
+#include "services/query/render.h"
+#include "services/query/report_queries.h"
+#include "tests/testing/testing.h"
+
+namespace prongsai::bench {
+namespace {
+
+struct Config {
+  int64_t events = 1'000'000;
+  int runs = 3;
+  int queries = 300;
+  std::string dir;
+};
+
+// CPU seconds of the whole process (the feeder, RocksDB's background work).
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU milliseconds of the calling thread: a query's latency on an idle
+// machine, whatever else the machine runs.
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
+struct Latency {
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+
+Latency Percentiles(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  if (ms.empty()) {
+    return {};
+  }
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
+  };
+  return {at(0.50), at(0.99)};
+}
+
+void Die(const absl::Status& status, const char* what) {
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, std::string(status.message()).c_str());
+    std::exit(1);
+  }
+}
+
+absl::Status Load(log::EventLog* log, const Config& config) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ingest::Ingestor> ingestor,
+                   ingest::Ingestor::Start(log));
+  for (const v1::Event& event : domain::CityBootstrapEvents()) {
+    v1::AppendRequest request;
+    request.set_stream(std::string(domain::kCityStream));
+    *request.add_events() = event;
+    RETURN_IF_ERROR(ingestor->Append(request).status());
+  }
+  reports::DemoCityOptions options;
+  options.events = config.events;
+  const absl::Time start = absl::Now();
+  v1::AppendRequest request;
+  ASSIGN_OR_RETURN(
+      reports::DemoCityStats stats,
+      reports::GenerateDemoCity(options, [&](reports::DemoBatch& batch) {
+        request.Clear();
+        request.set_stream(batch.stream);
+        for (v1::Event& e : batch.events) {
+          *request.add_events() = std::move(e);
+        }
+        return ingestor->Append(request).status();
+      }));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("generated and ingested %lld events in %lld batches: %.1f s "
+              "(%.0f events/s through the domain rules)\n",
+              static_cast<long long>(stats.events),
+              static_cast<long long>(stats.batches), seconds,
+              stats.events / seconds);
+  std::printf("mix:");
+  for (const auto& [kind, count] : stats.by_kind) {
+    std::printf(" %s=%lld", kind.c_str(), static_cast<long long>(count));
+  }
+  std::printf("\n");
+  ingestor->Stop();
+  return absl::OkStatus();
+}
+
+// The query latencies on the views as they are.
+void Report(const std::string& what, const std::vector<double>& ms,
+            const std::vector<double>& cpu) {
+  const Latency wall = Percentiles(ms);
+  const Latency thread = Percentiles(cpu);
+  std::printf("  %-42s p50 %7.2f ms  p99 %7.2f ms   (CPU: p50 %7.2f  p99 "
+              "%7.2f ms)\n",
+              what.c_str(), wall.p50_ms, wall.p99_ms, thread.p50_ms,
+              thread.p99_ms);
+}
+
+void RunQueries(log::EventLog* log, projections::ProjectionRunner* runner,
+                const Config& config, const char* label) {
+  query::ReportQueries queries(log, runner);
+  const uint64_t records = log->LastPosition();
+  const int current =
+      domain::FiscalYearOf(domain::BangkokDay(absl::Now()));
+  const int fy = current - 1;  // the last complete fiscal year
+  std::mt19937_64 rng(42);
+  const std::vector<domain::District>& districts = domain::Districts();
+  auto district = [&] {
+    return districts[rng() % districts.size()].code;
+  };
+  const v1::Round rounds[] = {v1::ROUND_H1, v1::ROUND_H2,
+                              v1::ROUND_FULL_YEAR};
+
+  std::printf("queries, %s:\n", label);
+  absl::Time start;
+  std::vector<double> ms;
+  std::vector<double> cpu;
+  double cpu_start = 0;
+  for (int i = 0; i < config.queries; ++i) {
+    v1::CityOverviewRequest request;
+    request.set_fiscal_year(fy);
+    start = absl::Now();
+    cpu_start = ThreadCpuMs();
+    auto answer = queries.CityOverview(request);
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    cpu.push_back(ThreadCpuMs() - cpu_start);
+    bench::Die(answer.status(), "city overview");
+  }
+  Report(absl::StrFormat("city overview (50 districts, FY %d)", fy), ms,
+         cpu);
+
+  ms.clear();
+  cpu.clear();
+  size_t json_bytes = 0;
+  for (int i = 0; i < config.queries; ++i) {
+    v1::ItaReportRequest request;
+    request.set_district(district());
+    request.set_fiscal_year(fy);
+    request.set_round(rounds[rng() % 3]);
+    start = absl::Now();
+    cpu_start = ThreadCpuMs();
+    auto report = queries.ItaReport(request);
+    bench::Die(report.status(), "ITA report");
+    auto json = query::ToJson(*report);
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    cpu.push_back(ThreadCpuMs() - cpu_start);
+    bench::Die(json.status(), "ITA report JSON");
+    json_bytes += json->size();
+  }
+  Report(absl::StrFormat("district ITA report as JSON (%.0f KB)",
+                         json_bytes / 1024.0 / config.queries),
+         ms, cpu);
+
+  ms.clear();
+  cpu.clear();
+  const int as_of_queries = std::max(20, config.queries / 5);
+  for (int i = 0; i < as_of_queries; ++i) {
+    v1::ItaReportRequest request;
+    request.set_district(district());
+    request.set_fiscal_year(fy);
+    request.set_round(rounds[rng() % 3]);
+    request.mutable_read()->mutable_as_of()->set_position(
+        records / 2 + rng() % (records / 2));
+    start = absl::Now();
+    cpu_start = ThreadCpuMs();
+    auto report = queries.ItaReport(request);
+    if (report.ok()) {
+      auto json = query::ToJson(*report);
+      bench::Die(json.status(), "as_of JSON");
+    } else if (report.status().code() != absl::StatusCode::kNotFound) {
+      bench::Die(report.status(), "as_of ITA report");
+    }
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    cpu.push_back(ThreadCpuMs() - cpu_start);
+  }
+  Report("as_of ITA report (district replayed)", ms, cpu);
+
+  ms.clear();
+  cpu.clear();
+  for (int i = 0; i < std::max(3, config.queries / 100); ++i) {
+    v1::CityOverviewRequest request;
+    request.set_fiscal_year(fy);
+    request.mutable_read()->mutable_as_of()->set_position(
+        records / 2 + rng() % (records / 2));
+    start = absl::Now();
+    cpu_start = ThreadCpuMs();
+    bench::Die(queries.CityOverview(request).status(), "as_of overview");
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    cpu.push_back(ThreadCpuMs() - cpu_start);
+  }
+  Report("as_of city overview (city replayed)", ms, cpu);
+
+}
+
+absl::Status CompactViews(const std::string& path) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Options options;
+  rocksdb::Status status = rocksdb::DB::Open(options, path, &raw);
+  if (!status.ok()) {
+    return absl::UnavailableError(status.ToString());
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForce;
+  status = db->CompactRange(compact, nullptr, nullptr);
+  return status.ok() ? absl::OkStatus()
+                     : absl::UnavailableError(status.ToString());
+}
+
+}  // namespace
+}  // namespace prongsai::bench
+
+int main(int argc, char** argv) {
+  using namespace prongsai;
+  bench::Config config;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      const std::string prefix = std::string("--") + name + "=";
+      return arg.rfind(prefix, 0) == 0 ? argv[i] + prefix.size() : nullptr;
+    };
+    if (const char* v = value("events")) {
+      absl::SimpleAtoi(v, &config.events);
+    } else if (const char* v = value("runs")) {
+      absl::SimpleAtoi(v, &config.runs);
+    } else if (const char* v = value("queries")) {
+      absl::SimpleAtoi(v, &config.queries);
+    } else if (const char* v = value("dir")) {
+      config.dir = v;
+    } else {
+      std::fprintf(stderr,
+                   "usage: reports_bench [--events=N] [--runs=R] "
+                   "[--queries=Q] [--dir=PATH]\n");
+      return 2;
+    }
+  }
+  std::unique_ptr<testing::TempDir> temp;
+  if (config.dir.empty()) {
+    temp = std::make_unique<testing::TempDir>();
+    config.dir = temp->path();
+  }
+  std::filesystem::create_directories(config.dir);
+  const bool reuse = std::filesystem::exists(config.dir + "/log");
+  auto log = log::OpenRocksDbLog({.path = config.dir + "/log", .sync = false});
+  bench::Die(log.status(), "opening the log");
+  if (!reuse) {
+    bench::Die(bench::Load(log->get(), config), "loading the city");
+  }
+  const uint64_t records = (*log)->LastPosition();
+  std::printf("log: %llu records in %s\n",
+              static_cast<unsigned long long>(records), config.dir.c_str());
+
+  // Raw scans of the same log. Rates per wall second and per CPU second
+  // (the machine may be shared).
+  std::vector<double> raw_rates;
+  std::vector<double> raw_cpu_rates;
+  std::vector<double> decode_rates;
+  std::vector<double> decode_cpu_rates;
+  for (int run = 0; run < config.runs; ++run) {
+    uint64_t n = 0;
+    uint64_t bytes = 0;
+    absl::Time start = absl::Now();
+    double cpu = bench::CpuSeconds();
+    bench::Die((*log)->Scan(1,
+                            [&](const log::LogEntry& e) {
+                              ++n;
+                              bytes += e.record_bytes.size();
+                              return true;
+                            }),
+               "scanning");
+    raw_rates.push_back(n / absl::ToDoubleSeconds(absl::Now() - start));
+    raw_cpu_rates.push_back(n / (bench::CpuSeconds() - cpu));
+    v1::Record record;
+    start = absl::Now();
+    cpu = bench::CpuSeconds();
+    bench::Die((*log)->Scan(1,
+                            [&](const log::LogEntry& e) {
+                              record.ParseFromArray(
+                                  e.record_bytes.data(),
+                                  static_cast<int>(e.record_bytes.size()));
+                              return true;
+                            }),
+               "scanning");
+    decode_rates.push_back(n / absl::ToDoubleSeconds(absl::Now() - start));
+    decode_cpu_rates.push_back(n / (bench::CpuSeconds() - cpu));
+    if (run == 0) {
+      std::printf("mean record: %.0f bytes\n",
+                  static_cast<double>(bytes) / std::max<uint64_t>(n, 1));
+    }
+  }
+  std::printf("raw scan:              %10.0f records/s  %10.0f per CPU s\n",
+              bench::Median(raw_rates), bench::Median(raw_cpu_rates));
+  std::printf("raw scan + decode:     %10.0f records/s  %10.0f per CPU s\n",
+              bench::Median(decode_rates), bench::Median(decode_cpu_rates));
+
+  // The views: a first build (which also checks every record's chain), then
+  // full rebuilds of each view.
+  std::filesystem::remove_all(config.dir + "/views");
+  auto runner = projections::ProjectionRunner::Start(
+      log->get(), {.path = config.dir + "/views", .background = false},
+      reports::ReportProjections());
+  bench::Die(runner.status(), "starting the views");
+  absl::Time start = absl::Now();
+  bench::Die((*runner)->CatchUp(), "building the views");
+  std::printf("first build, all 4 views + chain check: %.1f s (%.0f records/s)\n",
+              absl::ToDoubleSeconds(absl::Now() - start),
+              records / absl::ToDoubleSeconds(absl::Now() - start));
+  bench::RunQueries(log->get(), runner->get(), config,
+                    "views just built (RocksDB not yet compacted)");
+
+  // A long-running server's views are compacted in the background; compact
+  // them all now and ask again.
+  runner->reset();
+  bench::Die(bench::CompactViews(config.dir + "/views"), "compacting");
+  runner = projections::ProjectionRunner::Start(
+      log->get(), {.path = config.dir + "/views", .background = false},
+      reports::ReportProjections());
+  bench::Die(runner.status(), "reopening the views");
+  bench::RunQueries(log->get(), runner->get(), config,
+                    "views compacted (steady state)");
+
+  // Full rebuilds of each view, after the queries (a rebuild leaves deleted
+  // rows behind until RocksDB compacts them).
+  for (absl::string_view name :
+       {reports::kProgressView, reports::kGiftsView, reports::kComplaintsView,
+        reports::kCityView, reports::kJournalView}) {
+    std::vector<double> rates;
+    std::vector<double> cpu_rates;
+    for (int run = 0; run < config.runs; ++run) {
+      start = absl::Now();
+      const double cpu = bench::CpuSeconds();
+      bench::Die((*runner)->Rebuild(name), "rebuilding");
+      rates.push_back(records / absl::ToDoubleSeconds(absl::Now() - start));
+      cpu_rates.push_back(records / (bench::CpuSeconds() - cpu));
+    }
+    std::printf("rebuild %-14s %10.0f records/s  %10.0f per CPU s (%.2f of "
+                "scan + decode)\n",
+                std::string(name).c_str(), bench::Median(rates),
+                bench::Median(cpu_rates),
+                bench::Median(cpu_rates) / bench::Median(decode_cpu_rates));
+  }
+
+  return 0;
+}

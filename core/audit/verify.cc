@@ -1,0 +1,597 @@
+#include "core/audit/verify.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/audit/export.h"
+#include "core/audit/merkle.h"
+#include "core/base/status.h"
+
+namespace prongsai::audit {
+namespace {
+
+// Records are hashed in aligned blocks of 2^kBlockLevel; a worker also
+// folds each whole block into its subtree root, so the tree's node hashes
+// are spread over the threads too.
+constexpr int kBlockLevel = 12;
+constexpr size_t kBlock = size_t{1} << kBlockLevel;
+
+struct Hashed {
+  Hash hash;  // SHA-256(bytes): the chain
+  Hash leaf;  // SHA-256(0x00 || bytes): the tree
+};
+
+struct HashedRecords {
+  std::vector<Hashed> records;
+  // Root of the complete subtree of each whole block, by block number.
+  std::vector<Hash> blocks;
+};
+
+void HashBlocks(const std::vector<ExportRecord>& records, size_t first_block,
+                size_t end_block, HashedRecords* out) {
+  for (size_t b = first_block; b < end_block; ++b) {
+    const size_t begin = b * kBlock;
+    const size_t end = std::min(records.size(), begin + kBlock);
+    CompactTree block;
+    for (size_t i = begin; i < end; ++i) {
+      Hashed& h = out->records[i];
+      h.hash = FastSha256(records[i].bytes);
+      h.leaf = LeafHash(records[i].bytes);
+      block.Append(h.leaf);
+    }
+    if (end - begin == kBlock) {
+      out->blocks[b] = block.Root();
+    }
+  }
+}
+
+// Every record's two hashes are independent of the others', so they are
+// computed up front, in parallel; the walk that follows checks the chain in
+// order and adds whole blocks to the tree by their roots.
+HashedRecords HashAll(const std::vector<ExportRecord>& records, int threads) {
+  HashedRecords out;
+  out.records.resize(records.size());
+  const size_t blocks = (records.size() + kBlock - 1) / kBlock;
+  out.blocks.resize(blocks);
+  if (threads <= 0) {
+    threads =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  threads =
+      static_cast<int>(std::min<size_t>(threads, std::max<size_t>(blocks, 1)));
+  std::vector<std::thread> workers;
+  for (int t = 1; t < threads; ++t) {
+    workers.emplace_back(HashBlocks, std::cref(records), blocks * t / threads,
+                         blocks * (t + 1) / threads, &out);
+  }
+  HashBlocks(records, 0, blocks / threads, &out);
+  for (std::thread& worker : workers) {
+    worker.join();
+  }
+  return out;
+}
+
+bool ReadVarint(const char** p, const char* end, uint64_t* value) {
+  uint64_t result = 0;
+  for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+    const auto byte = static_cast<unsigned char>(**p);
+    ++*p;
+    result |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) {
+      *value = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Short(absl::string_view bytes) {
+  return HexEncode(bytes.substr(0, 8));
+}
+
+struct Signed {
+  Checkpoint checkpoint;
+  size_t index = 0;  // in the file, from 0
+};
+
+class Walker {
+ public:
+  Walker(const ParsedExport& parsed, const HashedRecords& hashed,
+         const std::vector<Signed>& signed_checkpoints)
+      : parsed_(parsed),
+        records_(parsed.records),
+        hashed_(hashed.records),
+        blocks_(hashed.blocks),
+        checkpoints_(signed_checkpoints),
+        matched_(signed_checkpoints.size()) {}
+
+  // Walks the records in file order until the first problem of the chain.
+  // While every record so far is in place, record i_ is leaf i_ of the tree.
+  void Run() {
+    CheckRoots();
+    i_ = 0;
+    while (i_ < records_.size()) {
+      const size_t block_end = i_ + kBlock;
+      const bool whole_block = i_ % kBlock == 0 && block_end <= records_.size();
+      const bool checkpoint_inside =
+          next_checkpoint_ < checkpoints_.size() &&
+          checkpoints_[next_checkpoint_].checkpoint.size < block_end;
+      if (whole_block && !checkpoint_inside) {
+        for (; i_ < block_end; ++i_) {
+          if (!Step()) {
+            return;
+          }
+        }
+        tree_.AppendSubtree(kBlockLevel, blocks_[(block_end - 1) / kBlock]);
+        CheckRoots();
+        continue;
+      }
+      if (!Step()) {
+        return;
+      }
+      tree_.Append(hashed_[i_].leaf);
+      CheckRoots();
+      ++i_;
+    }
+  }
+
+  const std::optional<VerifyReport>& problem() const { return problem_; }
+  uint64_t walked() const { return tree_.size(); }
+  // For each checkpoint (sorted by size): nullopt when the walk did not reach
+  // its size, else whether the tree of the records has its root.
+  const std::vector<std::optional<bool>>& matched() const { return matched_; }
+
+ private:
+  void Report(Finding finding, size_t index, uint64_t sequence,
+              std::string detail) {
+    VerifyReport report;
+    report.finding = finding;
+    report.sequence = sequence;
+    report.position = index < records_.size() ? records_[index].position : 0;
+    report.detail = std::move(detail);
+    problem_ = std::move(report);
+  }
+
+  void CheckRoots() {
+    while (next_checkpoint_ < checkpoints_.size() &&
+           checkpoints_[next_checkpoint_].checkpoint.size == tree_.size()) {
+      matched_[next_checkpoint_] =
+          checkpoints_[next_checkpoint_].checkpoint.root == tree_.Root();
+      ++next_checkpoint_;
+    }
+  }
+
+  // The first index after `from` holding `sequence`, if any.
+  std::optional<size_t> FindLater(size_t from, uint64_t sequence) const {
+    for (size_t j = from + 1; j < records_.size(); ++j) {
+      if (records_[j].sequence == sequence) {
+        return j;
+      }
+    }
+    return std::nullopt;
+  }
+
+  bool Step() {
+    const ExportRecord& r = records_[i_];
+    const uint64_t expected = i_ + 1;
+    if (r.sequence > expected) {
+      if (FindLater(i_, expected).has_value()) {
+        Report(Finding::kReordered, i_, expected,
+               absl::StrCat("sequence ", r.sequence, " (log position ",
+                            r.position, ") stands where sequence ", expected,
+                            " belongs; ", expected, " comes later"));
+      } else {
+        // The missing record has no position; the detail gives the one of
+        // the record standing in its place.
+        Report(Finding::kMissing, records_.size(), expected,
+               absl::StrCat(r.sequence == expected + 1
+                                ? absl::StrCat("sequence ", expected, " is")
+                                : absl::StrCat("sequences ", expected, " to ",
+                                               r.sequence - 1, " are"),
+                            " missing: the record after ", expected - 1, " is ",
+                            r.sequence, " (log position ", r.position, ")"));
+      }
+      return false;
+    }
+    if (r.sequence < expected) {
+      if (r.sequence + 1 == expected) {
+        Report(Finding::kInserted, i_, r.sequence,
+               absl::StrCat("a second record with sequence ", r.sequence,
+                            " (hash ", Short(AsBytes(hashed_[i_].hash)),
+                            "...) that is not part of the chain"));
+      } else {
+        Report(Finding::kReordered, i_, r.sequence,
+               absl::StrCat("sequence ", r.sequence, " appears after sequence ",
+                            expected - 1));
+      }
+      return false;
+    }
+
+    // Two records for this sequence: the chain decides which one belongs,
+    // by the prev_hash of the record after them.
+    if (i_ + 1 < records_.size() && records_[i_ + 1].sequence == expected) {
+      bool first_belongs = true;
+      if (std::optional<size_t> next = FindLater(i_ + 1, expected + 1)) {
+        RecordHeader header;
+        if (ReadRecordHeader(records_[*next].bytes, &header) &&
+            header.prev_hash == AsBytes(hashed_[i_ + 1].hash) &&
+            header.prev_hash != AsBytes(hashed_[i_].hash)) {
+          first_belongs = false;
+        }
+      }
+      if (!first_belongs) {
+        Report(Finding::kInserted, i_, expected,
+               absl::StrCat("a record with sequence ", expected, " (hash ",
+                            Short(AsBytes(hashed_[i_].hash)),
+                            "...) stands before the one the chain continues "
+                            "from"));
+        return false;
+      }
+    }
+
+    const Hashed& h = hashed_[i_];
+    if (AsBytes(h.hash) != r.hash) {
+      Report(
+          Finding::kModified, i_, expected,
+          absl::StrCat("the record's bytes hash to ", Short(AsBytes(h.hash)),
+                       "..., not to its stored hash ", Short(r.hash), "..."));
+      return false;
+    }
+    RecordHeader header;
+    if (!ReadRecordHeader(r.bytes, &header)) {
+      Report(Finding::kModified, i_, expected,
+             "the record bytes are not a prongsai.v1.Record");
+      return false;
+    }
+    if (header.stream != parsed_.stream || header.sequence != expected) {
+      Report(Finding::kModified, i_, expected,
+             absl::StrCat("the record names stream ", header.stream,
+                          " sequence ", header.sequence, ", not stream ",
+                          parsed_.stream, " sequence ", expected));
+      return false;
+    }
+    if (header.prev_hash != AsBytes(prev_hash_)) {
+      if (expected == 1) {
+        Report(Finding::kModified, i_, expected,
+               "the first record's prev_hash is not 32 zero bytes");
+      } else {
+        Report(Finding::kModified, i_ - 1, expected - 1,
+               absl::StrCat("the chain breaks: sequence ", expected,
+                            " names prev_hash ", Short(header.prev_hash),
+                            "..., but sequence ", expected - 1, " hashes to ",
+                            Short(AsBytes(prev_hash_)), "..."));
+      }
+      return false;
+    }
+    prev_hash_ = h.hash;
+    return true;
+  }
+
+  const ParsedExport& parsed_;
+  const std::vector<ExportRecord>& records_;
+  const std::vector<Hashed>& hashed_;
+  const std::vector<Hash>& blocks_;
+  const std::vector<Signed>& checkpoints_;
+  std::vector<std::optional<bool>> matched_;
+  size_t next_checkpoint_ = 0;
+  size_t i_ = 0;
+  CompactTree tree_;
+  Hash prev_hash_ = kZeroHash;
+  std::optional<VerifyReport> problem_;
+};
+
+VerifyReport Found(const ParsedExport& parsed, Finding finding,
+                   std::string detail) {
+  VerifyReport report;
+  report.finding = finding;
+  report.stream = parsed.stream;
+  report.records = parsed.records.size();
+  report.detail = std::move(detail);
+  return report;
+}
+
+}  // namespace
+
+absl::string_view FindingName(Finding finding) {
+  switch (finding) {
+    case Finding::kOk:
+      return "OK";
+    case Finding::kModified:
+      return "modified";
+    case Finding::kMissing:
+      return "missing";
+    case Finding::kInserted:
+      return "inserted";
+    case Finding::kReordered:
+      return "reordered";
+    case Finding::kTruncated:
+      return "truncated";
+    case Finding::kBadSignature:
+      return "bad signature";
+    case Finding::kFork:
+      return "fork";
+    case Finding::kMalformed:
+      return "malformed";
+  }
+  return "unknown";
+}
+
+int ExitCode(Finding finding) {
+  switch (finding) {
+    case Finding::kOk:
+      return 0;
+    case Finding::kModified:
+      return 10;
+    case Finding::kMissing:
+      return 11;
+    case Finding::kInserted:
+      return 12;
+    case Finding::kReordered:
+      return 13;
+    case Finding::kTruncated:
+      return 14;
+    case Finding::kBadSignature:
+      return 15;
+    case Finding::kFork:
+      return 16;
+    case Finding::kMalformed:
+      return 17;
+  }
+  return 1;
+}
+
+std::string FormatReport(const VerifyReport& report) {
+  if (report.finding == Finding::kOk) {
+    return absl::StrCat("OK ", report.stream, " size ", report.size, " root ",
+                        Base64Encode(AsBytes(report.root)));
+  }
+  std::string out = absl::StrCat(FindingName(report.finding));
+  if (report.sequence != 0) {
+    absl::StrAppend(&out, " at sequence ", report.sequence);
+    if (report.position != 0) {
+      absl::StrAppend(&out, " (log position ", report.position, ")");
+    }
+  }
+  if (!report.stream.empty()) {
+    absl::StrAppend(&out, " in stream ", report.stream);
+  }
+  absl::StrAppend(&out, ": ", report.detail);
+  return out;
+}
+
+bool ReadRecordHeader(absl::string_view bytes, RecordHeader* out) {
+  *out = RecordHeader();
+  const char* p = bytes.data();
+  const char* end = bytes.data() + bytes.size();
+  while (p < end) {
+    uint64_t tag = 0;
+    if (!ReadVarint(&p, end, &tag) || (tag >> 3) == 0) {
+      return false;
+    }
+    const uint64_t field = tag >> 3;
+    switch (tag & 7) {
+      case 0: {
+        uint64_t value = 0;
+        if (!ReadVarint(&p, end, &value)) {
+          return false;
+        }
+        if (field == 2) {
+          out->sequence = value;
+        }
+        break;
+      }
+      case 1:
+        if (end - p < 8) {
+          return false;
+        }
+        p += 8;
+        break;
+      case 2: {
+        uint64_t len = 0;
+        if (!ReadVarint(&p, end, &len) ||
+            len > static_cast<uint64_t>(end - p)) {
+          return false;
+        }
+        const absl::string_view value(p, len);
+        if (field == 1) {
+          out->stream = value;
+        } else if (field == 3) {
+          out->prev_hash = value;
+        }
+        p += len;
+        break;
+      }
+      case 5:
+        if (end - p < 4) {
+          return false;
+        }
+        p += 4;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<VerifyReport> VerifyExport(absl::string_view data,
+                                          absl::Span<const NoteVerifier> keys,
+                                          const VerifyOptions& options) {
+  if (keys.empty()) {
+    return absl::InvalidArgumentError("no verifier key given");
+  }
+  absl::StatusOr<ParsedExport> parsed_or = ParseExport(data);
+  if (!parsed_or.ok()) {
+    VerifyReport report;
+    report.finding = Finding::kMalformed;
+    report.detail = std::string(parsed_or.status().message());
+    return report;
+  }
+  const ParsedExport& parsed = *parsed_or;
+  if (parsed.checkpoints.empty()) {
+    return Found(parsed,
+                 parsed.complete ? Finding::kBadSignature : Finding::kTruncated,
+                 parsed.complete ? "the export carries no signed checkpoint"
+                                 : parsed.damage);
+  }
+
+  // Signatures first: nothing else means anything without them.
+  std::vector<Signed> checkpoints;
+  const std::string suffix = absl::StrCat("/", parsed.stream);
+  for (size_t i = 0; i < parsed.checkpoints.size(); ++i) {
+    const std::string which =
+        absl::StrCat("checkpoint ", i + 1, " of ", parsed.checkpoints.size());
+    absl::StatusOr<Note> note = OpenNote(parsed.checkpoints[i], keys);
+    if (!note.ok()) {
+      return Found(parsed,
+                   absl::IsInvalidArgument(note.status())
+                       ? Finding::kMalformed
+                       : Finding::kBadSignature,
+                   absl::StrCat(which, ": ", note.status().message()));
+    }
+    absl::StatusOr<Checkpoint> checkpoint = ParseCheckpoint(note->text);
+    if (!checkpoint.ok()) {
+      return Found(parsed, Finding::kMalformed,
+                   absl::StrCat(which, " is signed but is not a checkpoint: ",
+                                checkpoint.status().message()));
+    }
+    if (!absl::EndsWith(checkpoint->origin, suffix)) {
+      return Found(parsed, Finding::kBadSignature,
+                   absl::StrCat(which, " is signed for ", checkpoint->origin,
+                                ", not for stream ", parsed.stream));
+    }
+    if (!checkpoints.empty() &&
+        checkpoint->origin != checkpoints.front().checkpoint.origin) {
+      return Found(parsed, Finding::kMalformed,
+                   absl::StrCat("the checkpoints name two logs: ",
+                                checkpoints.front().checkpoint.origin, " and ",
+                                checkpoint->origin));
+    }
+    checkpoints.push_back({std::move(*checkpoint), i});
+  }
+  std::stable_sort(checkpoints.begin(), checkpoints.end(),
+                   [](const Signed& a, const Signed& b) {
+                     return a.checkpoint.size < b.checkpoint.size;
+                   });
+  for (size_t i = 1; i < checkpoints.size(); ++i) {
+    const Checkpoint& a = checkpoints[i - 1].checkpoint;
+    const Checkpoint& b = checkpoints[i].checkpoint;
+    if (a.size == b.size && a.root != b.root) {
+      return Found(
+          parsed, Finding::kFork,
+          absl::StrCat("two signed checkpoints of size ", a.size,
+                       " with different roots ", Base64Encode(AsBytes(a.root)),
+                       " and ", Base64Encode(AsBytes(b.root))));
+    }
+  }
+
+  const HashedRecords hashed = HashAll(parsed.records, options.threads);
+  Walker walker(parsed, hashed, checkpoints);
+  walker.Run();
+
+  // A signed root the records do not produce comes before any later problem
+  // of the chain (the walk stops at the first one, so every checkpoint it
+  // reached lies before it).
+  const auto& matched = walker.matched();
+  for (size_t i = 0; i < checkpoints.size(); ++i) {
+    if (!matched[i].has_value() || *matched[i]) {
+      continue;
+    }
+    const Checkpoint& bad = checkpoints[i].checkpoint;
+    for (size_t j = i + 1; j < checkpoints.size(); ++j) {
+      if (matched[j].has_value() && *matched[j] &&
+          checkpoints[j].checkpoint.size > bad.size) {
+        const Checkpoint& good = checkpoints[j].checkpoint;
+        return Found(
+            parsed, Finding::kFork,
+            absl::StrCat("the checkpoint of size ", bad.size, " (root ",
+                         Base64Encode(AsBytes(bad.root)),
+                         ") is not a prefix of the checkpoint of size ",
+                         good.size, " (root ", Base64Encode(AsBytes(good.root)),
+                         "), which the records match: the log signed two "
+                         "histories"));
+      }
+    }
+    uint64_t from = 1;
+    for (size_t j = 0; j < i; ++j) {
+      if (matched[j].has_value() && *matched[j]) {
+        from = checkpoints[j].checkpoint.size + 1;
+      }
+    }
+    VerifyReport report =
+        Found(parsed, Finding::kModified,
+              absl::StrCat("the records ", from, " to ", bad.size,
+                           " do not produce the root signed at size ", bad.size,
+                           ": records were rewritten (chain included), or the "
+                           "checkpoint belongs to another history"));
+    report.sequence = from;
+    if (from - 1 < parsed.records.size()) {
+      report.position = parsed.records[from - 1].position;
+    }
+    return report;
+  }
+  if (walker.problem().has_value()) {
+    VerifyReport report = *walker.problem();
+    report.stream = parsed.stream;
+    report.records = parsed.records.size();
+    return report;
+  }
+
+  const Checkpoint& latest = checkpoints.back().checkpoint;
+  if (walker.walked() < latest.size) {
+    VerifyReport report = Found(
+        parsed, Finding::kTruncated,
+        absl::StrCat(
+            "the checkpoint signs ", latest.size,
+            " records; the export ends after ", walker.walked(),
+            parsed.complete ? "" : absl::StrCat(" (", parsed.damage, ")")));
+    report.sequence = walker.walked() + 1;
+    return report;
+  }
+  if (walker.walked() > latest.size) {
+    VerifyReport report = Found(
+        parsed, Finding::kInserted,
+        absl::StrCat(walker.walked() - latest.size,
+                     " records follow the latest signed checkpoint (size ",
+                     latest.size, "); no signature covers them"));
+    report.sequence = latest.size + 1;
+    report.position = parsed.records[latest.size].position;
+    return report;
+  }
+  if (!parsed.complete) {
+    VerifyReport report = Found(parsed, Finding::kTruncated, parsed.damage);
+    report.sequence = walker.walked() + 1;
+    return report;
+  }
+  VerifyReport report = Found(parsed, Finding::kOk, "");
+  report.size = latest.size;
+  report.root = latest.root;
+  return report;
+}
+
+absl::StatusOr<VerifyReport> VerifyExportFile(
+    const std::string& path, absl::Span<const NoteVerifier> keys,
+    const VerifyOptions& options) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
+  const std::streamsize size = in.tellg();
+  in.seekg(0);
+  std::string data(static_cast<size_t>(std::max<std::streamsize>(size, 0)),
+                   '\0');
+  if (!in.read(data.data(), size)) {
+    return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  }
+  return VerifyExport(data, keys, options);
+}
+
+}  // namespace prongsai::audit

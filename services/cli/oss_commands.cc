@@ -1,0 +1,287 @@
+#include "services/cli/oss_commands.h"
+
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/oss_bridge/bridge.h"
+#include "services/oss_bridge/dead_letter.h"
+#include "services/oss_bridge/grpc_service.h"
+#include "services/oss_bridge/importer.h"
+#include "services/oss_bridge/ledger_client.h"
+#include "services/oss_bridge/webhook.h"
+
+namespace prongsai::cli {
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+// Largest webhook body.
+constexpr size_t kMaxBodyBytes = 64 << 20;
+constexpr int kProgressWidth = 30;
+
+const FlagSpec kLedgerFlag{"server", "HOST:PORT", "127.0.0.1:50051",
+                           "the Ledger API of a running `prongsai serve`"};
+
+int Usage(const std::string& message, const CommandSpec& spec) {
+  std::cerr << "error: " << message << "\n\n" << HelpText(spec);
+  return kExitUsage;
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "error: " << status.message() << "\n";
+  return status.code() == absl::StatusCode::kInvalidArgument ||
+                 status.code() == absl::StatusCode::kNotFound
+             ? kExitUsage
+             : kExitError;
+}
+
+// "host:port" into its parts; port 0 is allowed (any free port).
+bool SplitHostPort(const std::string& address, std::string* host, int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return false;
+  }
+  *host = address.substr(0, colon);
+  return absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 0 &&
+         *port <= 65535;
+}
+
+std::string Thousands(uint64_t n) {
+  std::string digits = absl::StrCat(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out.push_back(',');
+    }
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+const CommandSpec kOssBridgeCommand{
+    "oss-bridge",
+    "Run the BMA OSS bridge: service-request records posted to the webhook\n"
+    "(POST /oss/v1/requests, one JSON record or an array) or sent over gRPC\n"
+    "(prongsai.v1.OssBridge/ImportRequests) become service-request events in\n"
+    "the ledger. Records already landed add nothing; malformed or unmappable\n"
+    "ones are written with their reason to the dead-letter file, and the\n"
+    "answer lists them. While the ledger is unavailable the webhook answers\n"
+    "503 and acknowledges nothing. SIGTERM or SIGINT stops it.",
+    "prongsai oss-bridge [--listen HOST:PORT] [--grpc-listen HOST:PORT] "
+    "[--server LEDGER] [--dead-letter FILE]",
+    {{"listen", "HOST:PORT", "127.0.0.1:8311",
+      "HTTP address of the webhook; port 0 picks a free one"},
+     {"grpc-listen", "HOST:PORT", "127.0.0.1:50061",
+      "gRPC address of prongsai.v1.OssBridge; \"off\" to serve HTTP only"},
+     kLedgerFlag,
+     {"dead-letter", "FILE", "oss-dead-letter.jsonl",
+      "JSON Lines file of the records that could not land"}}};
+
+const CommandSpec kImportCommand{
+    "import",
+    "Import a BMA OSS export: `prongsai import oss FILE` reads JSON Lines\n"
+    "(one record object per line) or CSV (a header row naming the record\n"
+    "fields), lands it in batches through the bridge, and prints a summary.\n"
+    "A progress bar is drawn on stderr when it is a terminal. The position\n"
+    "reached is saved after every batch (--state), so an interrupted import\n"
+    "resumes where it stopped; importing a file again adds no event twice.\n"
+    "Records that cannot land go to the dead-letter file with their reason.",
+    "prongsai import oss FILE [--server LEDGER] [--state FILE] "
+    "[--dead-letter FILE] [--format auto|jsonl|csv] [--batch N] [--limit N] "
+    "[--from-start]",
+    {kLedgerFlag,
+     {"state", "FILE", "",
+      "resumable position (default: FILE.oss-import-state)"},
+     {"dead-letter", "FILE", "",
+      "where refused records go (default: FILE.dead-letter.jsonl)"},
+     {"format", "FORMAT", "auto",
+      "auto (by extension or content), jsonl or csv"},
+     {"batch", "N", "1000", "records per batch"},
+     {"limit", "N", "0", "stop after about N records (0 = to the end)"},
+     {"from-start", "", "",
+      "ignore a saved position and read the whole file"}}};
+
+int RunOssBridge(const Args& args) {
+  std::string http_host;
+  int http_port = 0;
+  if (!SplitHostPort(args.get("listen"), &http_host, &http_port)) {
+    return Usage(absl::StrCat("--listen: expected HOST:PORT, got \"",
+                              args.get("listen"), "\""),
+                 kOssBridgeCommand);
+  }
+  const std::string& grpc_listen = args.get("grpc-listen");
+
+  // Block the shutdown signals in every thread; this one waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::unique_ptr<oss::LedgerClient> ledger =
+      oss::NewGrpcLedgerClient(args.get("server"), {});
+  oss::DeadLetterFile dead_letters(args.get("dead-letter"));
+  oss::Bridge bridge(ledger.get(), &dead_letters);
+
+  httplib::Server http;
+  http.set_payload_max_length(kMaxBodyBytes);
+  oss::RegisterWebhook(http, &bridge);
+  if (http_port == 0) {
+    http_port = http.bind_to_any_port(http_host);
+  } else if (!http.bind_to_port(http_host, http_port)) {
+    http_port = -1;
+  }
+  if (http_port <= 0) {
+    std::cerr << "error: could not listen on " << args.get("listen") << "\n";
+    return kExitError;
+  }
+  std::thread http_thread([&http] { http.listen_after_bind(); });
+
+  oss::OssBridgeService service(&bridge);
+  std::unique_ptr<grpc::Server> grpc_server;
+  int grpc_port = 0;
+  if (grpc_listen != "off" && !grpc_listen.empty()) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(grpc_listen, grpc::InsecureServerCredentials(),
+                             &grpc_port);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxBodyBytes));
+    builder.RegisterService(&service);
+    grpc_server = builder.BuildAndStart();
+    if (grpc_server == nullptr || grpc_port == 0) {
+      std::cerr << "error: could not listen on " << grpc_listen << "\n";
+      http.stop();
+      http_thread.join();
+      return kExitError;
+    }
+  }
+
+  std::cout << "prongsai oss-bridge: webhook on http://" << http_host << ":"
+            << http_port << oss::kWebhookPath;
+  if (grpc_server != nullptr) {
+    std::cout << ", gRPC on port " << grpc_port;
+  }
+  std::cout << "; ledger at " << args.get("server") << "; dead letters to "
+            << dead_letters.path() << std::endl;
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::cout << "prongsai oss-bridge: "
+            << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
+            << std::endl;
+  http.stop();
+  http_thread.join();
+  if (grpc_server != nullptr) {
+    grpc_server->Shutdown(std::chrono::system_clock::now() +
+                          std::chrono::seconds(5));
+    grpc_server->Wait();
+  }
+  std::cout << "prongsai oss-bridge: stopped" << std::endl;
+  return 0;
+}
+
+int RunImport(const Args& args) {
+  const std::vector<std::string>& positional = args.positional();
+  if (positional.empty() || positional[0] != "oss") {
+    return Usage("the source to import: `prongsai import oss FILE`",
+                 kImportCommand);
+  }
+  if (positional.size() != 2) {
+    return Usage("give exactly one FILE to import", kImportCommand);
+  }
+  const std::string& path = positional[1];
+  oss::ImportOptions options;
+  options.state_path = args.get("state");
+  options.from_start = args.get("from-start") == "true";
+  absl::StatusOr<oss::ExportFormat> format =
+      oss::ParseExportFormat(args.get("format"));
+  absl::StatusOr<uint64_t> batch = args.GetUint("batch");
+  absl::StatusOr<uint64_t> limit = args.GetUint("limit");
+  for (const absl::Status& status :
+       {format.status(), batch.status(), limit.status()}) {
+    if (!status.ok()) {
+      return Usage(std::string(status.message()), kImportCommand);
+    }
+  }
+  if (*batch == 0 || *batch > 100'000) {
+    return Usage("--batch: give 1-100000 records", kImportCommand);
+  }
+  options.format = *format;
+  options.batch_records = static_cast<int>(*batch);
+  options.max_records = *limit;
+
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  const absl::Time started = absl::Now();
+  bool drawn = false;
+  if (tty) {
+    options.on_batch = [&](const oss::ImportProgress& p) {
+      drawn = true;
+      const double fraction = p.size == 0 ? 1.0
+                                          : static_cast<double>(p.offset) /
+                                                static_cast<double>(p.size);
+      const int filled = static_cast<int>(fraction * kProgressWidth);
+      const double seconds =
+          std::max(1e-3, absl::ToDoubleSeconds(absl::Now() - started));
+      std::cerr << absl::StrFormat(
+          "\r[%s%s] %3d%%  %s records  %s dead-lettered  %.0f records/s ",
+          std::string(filled, '#'), std::string(kProgressWidth - filled, '-'),
+          static_cast<int>(fraction * 100), Thousands(p.records),
+          Thousands(p.dead_lettered),
+          static_cast<double>(p.records_this_run) / seconds);
+      std::cerr.flush();
+    };
+  }
+
+  const std::string dead_letter_path = args.get("dead-letter").empty()
+                                           ? path + ".dead-letter.jsonl"
+                                           : args.get("dead-letter");
+  std::unique_ptr<oss::LedgerClient> ledger =
+      oss::NewGrpcLedgerClient(args.get("server"), {});
+  oss::DeadLetterFile dead_letters(dead_letter_path);
+  oss::Bridge bridge(ledger.get(), &dead_letters);
+  absl::StatusOr<oss::ImportSummary> summary =
+      oss::ImportFile(path, bridge, options);
+  if (drawn) {
+    std::cerr << "\n";
+  }
+  if (!summary.ok()) {
+    return Fail(summary.status());
+  }
+  const oss::ImportProgress& t = summary->totals;
+  const double seconds =
+      std::max(1e-3, absl::ToDoubleSeconds(summary->elapsed));
+  std::cout << absl::StrFormat(
+      "%s %s: %s records this run in %.1f s (%.0f records/s)%s\n",
+      summary->complete ? "imported" : "stopped in", path,
+      Thousands(summary->records_this_run), seconds,
+      static_cast<double>(summary->records_this_run) / seconds,
+      summary->resumed_at == 0
+          ? ""
+          : absl::StrCat(", resumed at byte ", summary->resumed_at));
+  std::cout << absl::StrFormat(
+      "  records        %s (the whole file so far)\n"
+      "  accepted       %s\n"
+      "  duplicates     %s\n"
+      "  dead-lettered  %s%s\n"
+      "  events         %s appended\n",
+      Thousands(t.records), Thousands(t.accepted), Thousands(t.duplicates),
+      Thousands(t.dead_lettered),
+      t.dead_lettered == 0 ? "" : absl::StrCat(" (see ", dead_letter_path, ")"),
+      Thousands(t.events_appended));
+  if (!summary->complete) {
+    std::cout << "  run the same command again to continue from line "
+              << t.line + 1 << "\n";
+  }
+  return 0;
+}
+
+}  // namespace prongsai::cli

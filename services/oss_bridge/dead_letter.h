@@ -1,0 +1,48 @@
+// The dead-letter file: records the bridge could not land, one JSON object
+// per line with the record as it was sent and why it was refused, so that
+// nothing is dropped silently and an operator can fix and re-send them.
+//
+//   {"at":"2025-01-07T03:12:09Z","source":"export.csv:17","index":17,
+//    "reason":"agency_responsible: unknown district \"Bang Kapi East\"; ...",
+//    "record":{"service_request_id":"OSS-2568-000123", ...}}
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace prongsai::oss {
+
+struct DeadLetter {
+  // Where the record came from: "webhook", "grpc", "FILE:LINE".
+  std::string source;
+  // Its index in the batch (webhook, gRPC) or its line (import).
+  uint64_t index = 0;
+  std::string reason;
+  // The record as sent: an object, or the raw text when it did not parse.
+  nlohmann::json record;
+};
+
+class DeadLetterFile {
+ public:
+  // Appends to `path` (created when missing).
+  explicit DeadLetterFile(std::string path);
+
+  // Appends the entries and syncs the file before returning; UNAVAILABLE
+  // naming the file when that fails. Safe to call from several threads.
+  absl::Status Write(const std::vector<DeadLetter>& entries, absl::Time at);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  const std::string path_;
+  absl::Mutex mu_;
+};
+
+}  // namespace prongsai::oss
