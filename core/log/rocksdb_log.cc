@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/base/bytes.h"
 #include "core/base/status.h"
+#include "core/log/rocksdb_status.h"
 
 namespace prongsai::log {
 namespace {
@@ -30,21 +31,6 @@ constexpr char kStreamPrefix = 's';
 constexpr char kEventPrefix = 'e';
 constexpr size_t kEntryHeader = kHashSize + 8 + 1;
 constexpr size_t kMaxStreamName = 255;
-
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) {
-    return absl::OkStatus();
-  }
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsCorruption()) {
-    return absl::DataLossError(message);
-  }
-  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() ||
-      status.IsTryAgain() || status.IsNoSpace()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
 
 std::string PositionKey(uint64_t position) {
   std::string key(1, kPositionPrefix);
@@ -113,7 +99,8 @@ class RocksDbLog final : public EventLog {
     uint64_t position = first;
     for (const PendingRecord& record : records) {
       value.clear();
-      value.append(reinterpret_cast<const char*>(record.hash.data()), kHashSize);
+      value.append(reinterpret_cast<const char*>(record.hash.data()),
+                   kHashSize);
       AppendBigEndian64(record.sequence, &value);
       value.push_back(static_cast<char>(record.stream.size()));
       value.append(record.stream);
@@ -177,7 +164,8 @@ class RocksDbLog final : public EventLog {
   }
 
   absl::StatusOr<StreamHead> LoadHead(absl::string_view stream) override {
-    const std::string prefix = StreamKey(stream, 0).substr(0, stream.size() + 2);
+    const std::string prefix =
+        StreamKey(stream, 0).substr(0, stream.size() + 2);
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions()));
     it->SeekForPrev(StreamKey(stream, UINT64_MAX));
@@ -200,7 +188,8 @@ class RocksDbLog final : public EventLog {
 
   absl::Status ReadStream(absl::string_view stream, uint64_t from_sequence,
                           const EntryVisitor& visit) override {
-    const std::string prefix = StreamKey(stream, 0).substr(0, stream.size() + 2);
+    const std::string prefix =
+        StreamKey(stream, 0).substr(0, stream.size() + 2);
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions()));
     std::string value;
@@ -227,9 +216,10 @@ class RocksDbLog final : public EventLog {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
     for (it->Seek(PositionKey(from_position)); it->Valid(); it->Next()) {
       const uint64_t position = ReadBigEndian64(it->key().data() + 1);
-      ASSIGN_OR_RETURN(LogEntry entry,
-                       DecodeEntry(position, absl::string_view(it->value().data(),
-                                                    it->value().size())));
+      ASSIGN_OR_RETURN(
+          LogEntry entry,
+          DecodeEntry(position, absl::string_view(it->value().data(),
+                                                  it->value().size())));
       if (!visit(entry)) {
         return absl::OkStatus();
       }
@@ -275,9 +265,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
   db_options.memtable_whole_key_filtering = true;
 
   rocksdb::DB* raw = nullptr;
-  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
-                            absl::StrCat("opening the event log at ",
-                                         options.path)));
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
+                absl::StrCat("opening the event log at ", options.path)));
   std::unique_ptr<rocksdb::DB> db(raw);
 
   // The last position is recovered from the stored records themselves.

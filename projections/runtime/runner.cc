@@ -15,6 +15,7 @@
 #include "core/base/bytes.h"
 #include "core/base/hash.h"
 #include "core/base/status.h"
+#include "core/log/rocksdb_status.h"
 
 namespace prongsai::projections {
 namespace {
@@ -34,22 +35,10 @@ constexpr char kRejectedPrefix = 'r';
 
 constexpr absl::Duration kIdleWait = absl::Milliseconds(200);
 
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) {
-    return absl::OkStatus();
-  }
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsCorruption()) {
-    return absl::DataLossError(message);
-  }
-  if (status.IsIOError() || status.IsBusy() || status.IsNoSpace()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
-
 rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
-absl::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+absl::string_view ToView(const rocksdb::Slice& s) {
+  return {s.data(), s.size()};
+}
 
 std::string RowPrefix(absl::string_view name) {
   std::string key(1, kRowPrefix);
@@ -101,9 +90,9 @@ class PrefixedReader : public ViewReader {
     return value;
   }
 
-  absl::Status Scan(absl::string_view prefix,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& visit)
+  absl::Status Scan(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
       const override {
     rocksdb::ReadOptions options;
     options.snapshot = snapshot_;
@@ -136,9 +125,9 @@ class BatchWriter final : public ViewWriter {
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) const override {
     std::string value;
-    rocksdb::Status status = batch_->GetFromBatchAndDB(
-        db_, rocksdb::ReadOptions(), ToSlice(absl::StrCat(prefix_, key)),
-        &value);
+    rocksdb::Status status =
+        batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(),
+                                  ToSlice(absl::StrCat(prefix_, key)), &value);
     if (status.IsNotFound()) {
       return std::nullopt;
     }
@@ -146,9 +135,9 @@ class BatchWriter final : public ViewWriter {
     return value;
   }
 
-  absl::Status Scan(absl::string_view prefix,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& visit)
+  absl::Status Scan(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
       const override {
     std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
         db_->DefaultColumnFamily(), db_->NewIterator(rocksdb::ReadOptions())));
@@ -199,8 +188,8 @@ class Snapshot final : public ViewSnapshot {
   ~Snapshot() override { db_->ReleaseSnapshot(snapshot_); }
 
   void Add(const std::string& name, uint64_t position) {
-    readers_.emplace(name, std::make_unique<PrefixedReader>(
-                               db_, snapshot_, RowPrefix(name)));
+    readers_.emplace(name, std::make_unique<PrefixedReader>(db_, snapshot_,
+                                                            RowPrefix(name)));
     positions_[name] = position;
   }
 
@@ -311,8 +300,8 @@ class Runner final : public ProjectionRunner {
     feeder_ = std::thread([this] { Follow(); });
   }
 
-  absl::Status CatchUp(const std::function<void(uint64_t, uint64_t)>& progress)
-      override {
+  absl::Status CatchUp(
+      const std::function<void(uint64_t, uint64_t)>& progress) override {
     while (true) {
       ASSIGN_OR_RETURN(bool advanced, Step());
       const uint64_t end = log_->LastPosition();
@@ -381,8 +370,8 @@ class Runner final : public ProjectionRunner {
     // Positions and rows come from the same moment: a batch commits both,
     // and the lock keeps the in-memory positions in step with the store.
     absl::MutexLock lock(&mu_);
-    auto snapshot = std::make_unique<class Snapshot>(db_.get(),
-                                                     db_->GetSnapshot());
+    auto snapshot =
+        std::make_unique<class Snapshot>(db_.get(), db_->GetSnapshot());
     for (const Slot& slot : slots_) {
       snapshot->Add(slot.name, slot.position);
     }
@@ -523,8 +512,9 @@ class Runner final : public ProjectionRunner {
     absl::Status failure;
     absl::Status scan = log_->Scan(start, [&](const log::LogEntry& entry) {
       last = entry.position;
-      const bool decoded = record.ParseFromArray(
-          entry.record_bytes.data(), static_cast<int>(entry.record_bytes.size()));
+      const bool decoded =
+          record.ParseFromArray(entry.record_bytes.data(),
+                                static_cast<int>(entry.record_bytes.size()));
       bool refuse = false;
       if (entry.position > frontier) {
         std::string reason = decoded ? CheckChain(entry, record, chain)
@@ -548,11 +538,12 @@ class Runner final : public ProjectionRunner {
               !slot->projection->Wants(record)) {
             continue;
           }
-          if (absl::Status status = slot->projection->Apply(applied, writers[i]);
+          if (absl::Status status =
+                  slot->projection->Apply(applied, writers[i]);
               !status.ok()) {
             failed = slot;
-            failure = Annotate(status, absl::StrCat("at position ",
-                                                    entry.position));
+            failure =
+                Annotate(status, absl::StrCat("at position ", entry.position));
             return false;
           }
         }
@@ -629,9 +620,9 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Start(
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
-  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
-                            absl::StrCat("opening the view store at ",
-                                         options.path)));
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
+                absl::StrCat("opening the view store at ", options.path)));
   std::unique_ptr<rocksdb::DB> db(raw);
   const bool background = options.background;
   auto runner = std::make_unique<Runner>(log, std::move(options),

@@ -13,6 +13,7 @@
 #include "core/audit/merkle.h"
 #include "core/base/bytes.h"
 #include "core/base/status.h"
+#include "core/log/rocksdb_status.h"
 #include "projections/audit/merkle_projection.h"
 
 namespace prongsai::audit_service {
@@ -20,21 +21,6 @@ namespace {
 
 constexpr char kStreamPrefix = 'c';
 constexpr char kCityPrefix = 'a';
-
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) {
-    return absl::OkStatus();
-  }
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsCorruption()) {
-    return absl::DataLossError(message);
-  }
-  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() ||
-      status.IsTryAgain() || status.IsNoSpace()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
 
 absl::string_view ToView(const rocksdb::Slice& slice) {
   return {slice.data(), slice.size()};
