@@ -47,6 +47,14 @@ struct ProjectionStatus {
   std::string error;          // why it stopped, if it did
 };
 
+// What the feeder did since start, for the metrics endpoint.
+struct RunnerCounters {
+  uint64_t batches = 0;   // committed batches
+  uint64_t records = 0;   // records read from the log into them
+  double batch_seconds = 0;  // time spent reading, applying and committing
+  absl::Time last_batch = absl::InfinitePast();
+};
+
 // A record the runtime refused because it does not continue its stream.
 struct RejectedRecord {
   uint64_t position = 0;
@@ -92,6 +100,7 @@ class ProjectionRunner {
 
   virtual std::vector<ProjectionStatus> Status() const = 0;
   virtual std::vector<RejectedRecord> Rejected() const = 0;
+  virtual RunnerCounters Counters() const = 0;
 
   virtual absl::StatusOr<std::unique_ptr<ViewSnapshot>> Snapshot() const = 0;
 

@@ -30,6 +30,9 @@ const CommandSpec kServeCommand{
       "gRPC address; port 0 picks a free one"},
      {"http-listen", "HOST:PORT", "127.0.0.1:8080",
       "HTTP address (query role); empty for none"},
+     {"metrics-listen", "HOST:PORT", "",
+      "address of GET /metrics (Prometheus text format), any role; empty "
+      "for none (the deployments use 127.0.0.1:9464 or :9464)"},
      {"data", "DIR", "./prongsai-data", "data directory"},
      {"roles", "LIST", "ingest,projector,query",
       "roles of this process, comma-separated"},
@@ -54,6 +57,7 @@ absl::Status ParseServeOptions(const Args& args,
                                server::ServerOptions& options) {
   options.listen = args.get("listen");
   options.http_listen = args.get("http-listen");
+  options.metrics_listen = args.get("metrics-listen");
   options.data_dir = args.get("data");
   options.roles = absl::StrSplit(args.get("roles"), ',', absl::SkipEmpty());
   options.log = args.get("log");
@@ -110,6 +114,10 @@ int RunServe(const Args& args) {
   if (!(*server)->verifier_key().empty()) {
     std::cout << "prongsai checkpoint verifier key: "
               << (*server)->verifier_key() << std::endl;
+  }
+  if ((*server)->metrics_port() != 0) {
+    std::cout << "prongsai serving metrics on port "
+              << (*server)->metrics_port() << " (GET /metrics)" << std::endl;
   }
   int signal = 0;
   sigwait(&signals, &signal);

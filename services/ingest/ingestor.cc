@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <future>
 #include <utility>
 
@@ -142,7 +143,48 @@ void Ingestor::AppendAsync(const v1::AppendRequest* request, Done done) {
       return;
     }
   }
+  CountRefused(refused, request->events_size());
   done(refused);
+}
+
+void Ingestor::CountRefused(const absl::Status& status, int events) {
+  const size_t code = std::min<size_t>(static_cast<size_t>(status.code()),
+                                       IngestCounters::kCodes - 1);
+  counters_.appends_rejected[code].fetch_add(1, std::memory_order_relaxed);
+  counters_.events_rejected[code].fetch_add(static_cast<uint64_t>(events),
+                                            std::memory_order_relaxed);
+}
+
+void Ingestor::Finish(Pending& pending,
+                      absl::StatusOr<v1::AppendResponse> result) {
+  if (result.ok()) {
+    counters_.appends_accepted.fetch_add(1, std::memory_order_relaxed);
+    counters_.events_accepted.fetch_add(
+        static_cast<uint64_t>(pending.request->events_size()),
+        std::memory_order_relaxed);
+  } else {
+    CountRefused(result.status(), pending.request->events_size());
+  }
+  pending.done(std::move(result));
+}
+
+IngestCounters Ingestor::Counters() {
+  IngestCounters out;
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  out.appends_accepted = counters_.appends_accepted.load(kRelaxed);
+  out.events_accepted = counters_.events_accepted.load(kRelaxed);
+  for (int i = 0; i < IngestCounters::kCodes; ++i) {
+    out.appends_rejected[i] = counters_.appends_rejected[i].load(kRelaxed);
+    out.events_rejected[i] = counters_.events_rejected[i].load(kRelaxed);
+  }
+  out.records_written = counters_.records_written.load(kRelaxed);
+  out.log_writes = counters_.log_writes.load(kRelaxed);
+  out.log_write_failures = counters_.log_write_failures.load(kRelaxed);
+  out.log_write_seconds =
+      static_cast<double>(counters_.log_write_nanos.load(kRelaxed)) / 1e9;
+  absl::MutexLock lock(&mu_);
+  out.stopped_after_failure = !failed_.ok();
+  return out;
 }
 
 absl::StatusOr<v1::AppendResponse> Ingestor::Append(
@@ -191,7 +233,7 @@ void Ingestor::StageLoop() {
       }
       if (!failed_.ok()) {
         for (Pending& pending : group->pending) {
-          pending.done(failed_);
+          Finish(pending, failed_);
         }
         continue;
       }
@@ -208,7 +250,8 @@ void Ingestor::StageLoop() {
     staged_.push_back(std::move(group));
   }
   for (Pending& pending : refused) {
-    pending.done(absl::UnavailableError("the ingest is shutting down; retry"));
+    Finish(pending,
+           absl::UnavailableError("the ingest is shutting down; retry"));
   }
 }
 
@@ -233,7 +276,18 @@ void Ingestor::CommitLoop() {
       write_status = failed_;
     }
     if (write_status.ok() && !group->records.empty()) {
+      const absl::Time write_start = absl::Now();
       absl::StatusOr<uint64_t> written = log_->Write(group->records);
+      counters_.log_writes.fetch_add(1, std::memory_order_relaxed);
+      counters_.log_write_nanos.fetch_add(
+          absl::ToInt64Nanoseconds(absl::Now() - write_start),
+          std::memory_order_relaxed);
+      if (written.ok()) {
+        counters_.records_written.fetch_add(group->records.size(),
+                                            std::memory_order_relaxed);
+      } else {
+        counters_.log_write_failures.fetch_add(1, std::memory_order_relaxed);
+      }
       if (written.ok() && *written != group->first_position) {
         written = absl::InternalError(absl::StrCat(
             "the log stored the group at position ", *written, ", not ",
@@ -265,13 +319,13 @@ void Ingestor::CommitLoop() {
       }
     }
     for (size_t i = 0; i < group->pending.size(); ++i) {
-      Done& done = group->pending[i].done;
+      Pending& pending = group->pending[i];
       if (!group->statuses[i].ok()) {
-        done(group->statuses[i]);
+        Finish(pending, group->statuses[i]);
       } else if (!write_status.ok()) {
-        done(write_status);
+        Finish(pending, write_status);
       } else {
-        done(std::move(group->responses[i]));
+        Finish(pending, std::move(group->responses[i]));
       }
     }
   }

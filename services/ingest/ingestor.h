@@ -12,6 +12,9 @@
 //   absl::StatusOr<v1::AppendResponse> result = ingestor->Append(request);
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -36,6 +39,23 @@ struct IngestOptions {
   int max_events_per_write = 20'000;
   // The server clock for Record.recorded_at; injectable for tests.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// What the ingest did since it started, for the metrics endpoint. Refusals
+// are counted by status code (absl::StatusCode as the index).
+struct IngestCounters {
+  static constexpr int kCodes = 17;
+  uint64_t appends_accepted = 0;
+  uint64_t events_accepted = 0;
+  std::array<uint64_t, kCodes> appends_rejected{};
+  std::array<uint64_t, kCodes> events_rejected{};
+  // Records the log stored (an append that is wholly a retry stores none).
+  uint64_t records_written = 0;
+  uint64_t log_writes = 0;
+  uint64_t log_write_failures = 0;
+  double log_write_seconds = 0;
+  // Set once a failed log write stopped the ingest until a restart.
+  bool stopped_after_failure = false;
 };
 
 class Ingestor {
@@ -63,6 +83,11 @@ class Ingestor {
   // and stops.
   void Stop();
 
+  IngestCounters Counters();
+  // Counts an append of `events` events refused before it reached the
+  // ingest (a request that does not decode).
+  void CountRefused(const absl::Status& status, int events);
+
  private:
   struct Pending {
     const v1::AppendRequest* request;
@@ -77,7 +102,21 @@ class Ingestor {
     Hash fingerprint;
   };
 
+  // Relaxed atomics: each is a tally on its own, read by scrapes.
+  struct AtomicCounters {
+    std::atomic<uint64_t> appends_accepted{0};
+    std::atomic<uint64_t> events_accepted{0};
+    std::array<std::atomic<uint64_t>, IngestCounters::kCodes> appends_rejected{};
+    std::array<std::atomic<uint64_t>, IngestCounters::kCodes> events_rejected{};
+    std::atomic<uint64_t> records_written{0};
+    std::atomic<uint64_t> log_writes{0};
+    std::atomic<uint64_t> log_write_failures{0};
+    std::atomic<int64_t> log_write_nanos{0};
+  };
+
   Ingestor(log::EventLog* log, IngestOptions options);
+  // Answers one append and counts its outcome.
+  void Finish(Pending& pending, absl::StatusOr<v1::AppendResponse> result);
   absl::Status Recover();
   void StageLoop();
   void CommitLoop();
@@ -105,6 +144,8 @@ class Ingestor {
   absl::flat_hash_map<std::string, log::StreamHead> working_heads_;
   uint64_t next_position_ = 1;
   domain::Rules rules_{options_.clock};
+
+  AtomicCounters counters_;
 
   std::thread stager_;
   std::thread committer_;

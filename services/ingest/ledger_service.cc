@@ -61,10 +61,13 @@ grpc::ServerUnaryReactor* LedgerService::Append(
   if (!parsed->ParseFromString(bytes)) {
     absl::Status why =
         ExplainParseFailure(*v1::AppendRequest::descriptor(), bytes);
-    reactor->Finish(ToGrpcStatus(
-        why.ok() ? absl::InvalidArgumentError(
-                       "request is not a valid prongsai.v1.AppendRequest")
-                 : why));
+    if (why.ok()) {
+      why = absl::InvalidArgumentError(
+          "request is not a valid prongsai.v1.AppendRequest");
+    }
+    // Its events are unknown: it counts as a refused append of none.
+    ingestor_->CountRefused(why, 0);
+    reactor->Finish(ToGrpcStatus(why));
     return reactor;
   }
   ingestor_->AppendAsync(

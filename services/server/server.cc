@@ -16,6 +16,9 @@
 #include "core/domain/reference.h"
 #include "core/log/kafka_log.h"
 #include "core/log/rocksdb_log.h"
+#include "prongsai/v1/audit.grpc.pb.h"
+#include "prongsai/v1/ledger.grpc.pb.h"
+#include "prongsai/v1/reports.grpc.pb.h"
 #include "projections/audit/audit_trail_projection.h"
 #include "projections/audit/merkle_projection.h"
 #include "projections/reports/report_projections.h"
@@ -26,6 +29,7 @@
 #include "services/ingest/ingestor.h"
 #include "services/ingest/ledger_service.h"
 #include "services/oss_bridge/open311.h"
+#include "services/metrics/metrics.h"
 #include "services/query/query_services.h"
 #include "services/server/demo.h"
 #include "services/web/dashboard.h"
@@ -57,6 +61,9 @@ class ServerImpl final : public Server {
   int http_port() const override {
     return query_ == nullptr ? 0 : query_->http_port();
   }
+  int metrics_port() const override {
+    return metrics_ == nullptr ? 0 : metrics_->port();
+  }
   std::string verifier_key() const override {
     return checkpointer_ == nullptr ? "" : checkpointer_->VerifierKey();
   }
@@ -67,6 +74,14 @@ class ServerImpl final : public Server {
       return;
     }
     down_ = true;
+    if (metrics_ != nullptr) {
+      metrics_->Stop();
+    }
+    if (grpc_ != nullptr && grpc_->GetHealthCheckService() != nullptr) {
+      // NOT_SERVING from now on: load balancers stop sending new calls
+      // while those in flight finish.
+      grpc_->GetHealthCheckService()->Shutdown();
+    }
     if (grpc_ != nullptr) {
       grpc_->Shutdown(std::chrono::system_clock::now() +
                       absl::ToChronoSeconds(kShutdownGrace));
@@ -100,6 +115,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<audit_service::AuditService> audit_;
   std::unique_ptr<query::QueryServices> query_;
   std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<metrics::MetricsServer> metrics_;
   int port_ = 0;
   absl::Mutex mu_;
   bool down_ ABSL_GUARDED_BY(mu_) = false;
@@ -271,6 +287,31 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   if (server->query_ != nullptr && !options.http_listen.empty()) {
     RETURN_IF_ERROR(server->query_->StartHttp());
+  }
+  // Health per service, for probes that ask about one role: the Ledger is
+  // the ingest's, Reports and Audit the query's.
+  if (grpc::HealthCheckServiceInterface* health =
+          server->grpc_->GetHealthCheckService();
+      health != nullptr) {
+    if (ingest) {
+      health->SetServingStatus(v1::Ledger::service_full_name(), true);
+    }
+    if (query) {
+      health->SetServingStatus(v1::Reports::service_full_name(), true);
+      health->SetServingStatus(v1::Audit::service_full_name(), true);
+    }
+  }
+  if (!options.metrics_listen.empty()) {
+    metrics::MetricsSources sources;
+    sources.log = log;
+    sources.kafka = dynamic_cast<log::KafkaEventLog*>(log);
+    sources.ingestor = server->ingestor_.get();
+    sources.runner = server->runner_.get();
+    sources.checkpointer = server->checkpointer_.get();
+    sources.log_kind = options.log;
+    sources.roles = absl::StrJoin(options.roles, ",");
+    ASSIGN_OR_RETURN(server->metrics_, metrics::MetricsServer::Start(
+                                           options.metrics_listen, sources));
   }
   return server;
 }

@@ -7,7 +7,8 @@
 //   query      prongsai.v1.Reports and prongsai.v1.Audit over gRPC, and
 //              HTTP/JSON with the report downloads (needs the projector in
 //              the same process: views are local)
-// with gRPC health checking (grpc.health.v1) and server reflection.
+// with gRPC health checking (grpc.health.v1) and server reflection, and, if
+// asked, GET /metrics in the Prometheus text format (services/metrics).
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto server, Server::Start({.data_dir = dir,
@@ -31,6 +32,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // HTTP/JSON and reports (query role); empty serves no HTTP.
   std::string http_listen = "127.0.0.1:8080";
+  // GET /metrics (Prometheus text format) for every role; empty serves none.
+  std::string metrics_listen;
   // Any of "ingest", "projector", "query".
   std::vector<std::string> roles = {"ingest", "projector", "query"};
 
@@ -69,6 +72,8 @@ class Server {
   virtual int port() const = 0;
   // The HTTP port actually bound; 0 without HTTP.
   virtual int http_port() const = 0;
+  // The metrics port actually bound; 0 without metrics.
+  virtual int metrics_port() const = 0;
   // The checkpoint verifier key ("name+hash+key"); empty without projector.
   virtual std::string verifier_key() const = 0;
   // Stops taking calls, finishes the ones in flight (up to a grace period),
