@@ -11,6 +11,7 @@
 #include "services/cli/args.h"
 #include "services/cli/audit_commands.h"
 #include "services/cli/oss_commands.h"
+#include "services/cli/ops_commands.h"
 #include "services/cli/report_commands.h"
 #include "services/cli/client_commands.h"
 #include "services/server/server.h"
@@ -174,6 +175,7 @@ const Command kCommands[] = {
     {&kVerifyCommand, RunVerify},     {&kProveCommand, RunProve},
     {&kKeygenCommand, RunKeygen},     {&kKafkaDevCommand, RunKafkaDev},
     {&kOssBridgeCommand, RunOssBridge}, {&kImportCommand, RunImport},
+    {&kHealthCommand, RunHealth},     {&kMigrateCommand, RunMigrate},
 };
 
 void PrintUsage(std::ostream& out) {
