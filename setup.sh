@@ -15,7 +15,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev libabsl-dev libssl-dev
   libcpp-httplib-dev nlohmann-json3-dev libxlsxwriter-dev libspdlog-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev kcat python3-grpcio python3-protobuf
+  libgtest-dev libgmock-dev libbenchmark-dev kcat python3-grpcio python3-protobuf python3-yaml
   clang-14 libclang-rt-14-dev
   golang-go golang-golang-x-mod-dev
   # reports: Thai fonts; the browser tests
