@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/audit/export.h"
 #include "core/audit/merkle.h"
+#include "core/audit/sha256x2.h"
 #include "core/base/status.h"
 
 namespace prongsai::audit {
@@ -34,20 +35,54 @@ struct HashedRecords {
   std::vector<Hash> blocks;
 };
 
+static_assert(sizeof(Hash) == kHashSize, "hashes must lie side by side");
+
+// The root of a complete subtree from its 2^k leaves (k >= 1), level by
+// level, two node hashes at a time. Overwrites `nodes`.
+Hash SubtreeRoot(std::vector<Hash>& nodes) {
+  static constexpr char kNodePrefix = 0x01;
+  const absl::string_view prefix(&kNodePrefix, 1);
+  for (size_t width = nodes.size(); width > 1; width /= 2) {
+    // Parent j covers children 2j and 2j + 1, which lie side by side. The
+    // parents are written only after both of a pair are hashed, so a level
+    // can be folded onto itself.
+    if (width == 2) {
+      nodes[0] = NodeHash(nodes[0], nodes[1]);
+      break;
+    }
+    for (size_t j = 0; j < width / 2; j += 2) {
+      Hash left;
+      Hash right;
+      Sha256x2(
+          {prefix, absl::string_view(
+                       reinterpret_cast<const char*>(nodes[2 * j].data()),
+                       2 * kHashSize)},
+          {prefix, absl::string_view(
+                       reinterpret_cast<const char*>(nodes[2 * j + 2].data()),
+                       2 * kHashSize)},
+          &left, &right);
+      nodes[j] = left;
+      nodes[j + 1] = right;
+    }
+  }
+  return nodes[0];
+}
+
 void HashBlocks(const std::vector<ExportRecord>& records, size_t first_block,
                 size_t end_block, HashedRecords* out) {
+  std::vector<Hash> nodes(kBlock);
   for (size_t b = first_block; b < end_block; ++b) {
     const size_t begin = b * kBlock;
     const size_t end = std::min(records.size(), begin + kBlock);
-    CompactTree block;
     for (size_t i = begin; i < end; ++i) {
       Hashed& h = out->records[i];
-      h.hash = FastSha256(records[i].bytes);
-      h.leaf = LeafHash(records[i].bytes);
-      block.Append(h.leaf);
+      ChainAndLeafHash(records[i].bytes, &h.hash, &h.leaf);
     }
     if (end - begin == kBlock) {
-      out->blocks[b] = block.Root();
+      for (size_t i = begin; i < end; ++i) {
+        nodes[i - begin] = out->records[i].leaf;
+      }
+      out->blocks[b] = SubtreeRoot(nodes);
     }
   }
 }
