@@ -10,13 +10,13 @@
 #include "core/base/status.h"
 #include "core/domain/calendar.h"
 #include "core/domain/reference.h"
-#include "prongsai/v1/options.pb.h"
 #include "projections/reports/correctable.h"
 #include "projections/reports/gifts_projection.h"
 #include "projections/reports/ita_report.h"
 #include "projections/reports/keys.h"
 #include "projections/reports/labels.h"
 #include "projections/reports/view_rows.pb.h"
+#include "prongsai/v1/options.pb.h"
 
 namespace prongsai::reports {
 namespace {
@@ -38,9 +38,9 @@ absl::Status CheckDistrict(absl::string_view district, bool required) {
                     : absl::OkStatus();
   }
   if (domain::FindDistrict(district) == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "district: unknown district code \"", district,
-        "\"; Bangkok's district codes are 1001-1050"));
+    return absl::NotFoundError(
+        absl::StrCat("district: unknown district code \"", district,
+                     "\"; Bangkok's district codes are 1001-1050"));
   }
   return absl::OkStatus();
 }
@@ -142,16 +142,16 @@ absl::StatusOr<std::map<std::string, v1::Label>> DistrictNames(
     names[d.code] = MakeLabel(d.name_th, d.name_en);
   }
   absl::Status parse;
-  RETURN_IF_ERROR(progress.Scan("D", [&](absl::string_view key,
-                                         absl::string_view value) {
-    DistrictRow row;
-    parse = ParseRow(key, value, row);
-    if (parse.ok()) {
-      names[row.district().code()] =
-          MakeLabel(row.district().name_th(), row.district().name_en());
-    }
-    return parse.ok();
-  }));
+  RETURN_IF_ERROR(
+      progress.Scan("D", [&](absl::string_view key, absl::string_view value) {
+        DistrictRow row;
+        parse = ParseRow(key, value, row);
+        if (parse.ok()) {
+          names[row.district().code()] =
+              MakeLabel(row.district().name_th(), row.district().name_en());
+        }
+        return parse.ok();
+      }));
   RETURN_IF_ERROR(parse);
   return names;
 }
@@ -186,16 +186,17 @@ absl::StatusOr<v1::GiftRegister> BuildGiftRegister(const ReportViewSet& views,
                 domain::RoundLabelEn(fiscal_year, round));
   const bool twelve = round != v1::ROUND_H1;
   const std::string scope_th =
-      district.empty() ? std::string("สำนักงานเขตทั้ง 50 เขต")
-                       : absl::StrCat("สำนักงานเขต", names[std::string(district)].th());
+      district.empty()
+          ? std::string("สำนักงานเขตทั้ง 50 เขต")
+          : absl::StrCat("สำนักงานเขต", names[std::string(district)].th());
   const std::string scope_en =
-      district.empty() ? std::string("all 50 district offices")
-                       : absl::StrCat(names[std::string(district)].en(),
-                                      " District Office");
+      district.empty()
+          ? std::string("all 50 district offices")
+          : absl::StrCat(names[std::string(district)].en(), " District Office");
   *reg.mutable_title() = MakeLabel(
       absl::StrCat("รายงานผลการรับของขวัญและของกำนัลตามนโยบาย No Gift Policy ",
-                   twelve ? "รอบ 12 เดือน" : "รอบ 6 เดือน", " ของ", scope_th,
-                   " ", domain::FiscalYearLabelTh(fiscal_year),
+                   twelve ? "รอบ 12 เดือน" : "รอบ 6 เดือน", " ของ", scope_th, " ",
+                   domain::FiscalYearLabelTh(fiscal_year),
                    " เสนอศูนย์ปฏิบัติการต่อต้านการทุจริต กรุงเทพมหานคร (ศปท.กทม.)"),
       absl::StrCat("No Gift Policy gift reports, ",
                    twelve ? "12-month" : "6-month", " report of ", scope_en,
@@ -211,8 +212,8 @@ absl::StatusOr<v1::GiftRegister> BuildGiftRegister(const ReportViewSet& views,
   std::map<std::string, std::vector<SubmissionRow>> submissions;
   absl::Status parse;
   RETURN_IF_ERROR(views.gifts.Scan(
-      Key('U', fy, district), [&](absl::string_view key,
-                                  absl::string_view value) {
+      Key('U', fy, district),
+      [&](absl::string_view key, absl::string_view value) {
         SubmissionRow row;
         parse = ParseRow(key, value, row);
         if (parse.ok()) {
@@ -224,8 +225,8 @@ absl::StatusOr<v1::GiftRegister> BuildGiftRegister(const ReportViewSet& views,
   RETURN_IF_ERROR(parse);
   std::map<std::string, GiftTally> tallies;
   RETURN_IF_ERROR(views.gifts.Scan(
-      Key('A', fy, district), [&](absl::string_view key,
-                                  absl::string_view value) {
+      Key('A', fy, district),
+      [&](absl::string_view key, absl::string_view value) {
         // A fy d half disposition band
         if (key.size() != 1 + 4 + kStreamWidth + 3) {
           return true;
@@ -284,8 +285,8 @@ absl::StatusOr<v1::GiftRegister> BuildGiftRegister(const ReportViewSet& views,
     const domain::DayRange range = domain::RoundRange(fiscal_year, round);
     std::vector<GiftRow> rows;
     RETURN_IF_ERROR(views.gifts.Scan(
-        Key('G', district, fy), [&](absl::string_view key,
-                                    absl::string_view value) {
+        Key('G', district, fy),
+        [&](absl::string_view key, absl::string_view value) {
           GiftRow row;
           parse = ParseRow(key, value, row);
           if (parse.ok() && domain::IsValidDate(row.report().received_on()) &&
@@ -295,15 +296,11 @@ absl::StatusOr<v1::GiftRegister> BuildGiftRegister(const ReportViewSet& views,
           return parse.ok();
         }));
     RETURN_IF_ERROR(parse);
-    std::sort(rows.begin(), rows.end(),
-              [](const GiftRow& a, const GiftRow& b) {
-                const absl::CivilDay da =
-                    domain::ToCivilDay(a.report().received_on());
-                const absl::CivilDay db =
-                    domain::ToCivilDay(b.report().received_on());
-                return da != db ? da < db
-                                : a.stamp().position() < b.stamp().position();
-              });
+    std::sort(rows.begin(), rows.end(), [](const GiftRow& a, const GiftRow& b) {
+      const absl::CivilDay da = domain::ToCivilDay(a.report().received_on());
+      const absl::CivilDay db = domain::ToCivilDay(b.report().received_on());
+      return da != db ? da < db : a.stamp().position() < b.stamp().position();
+    });
     for (const GiftRow& row : rows) {
       const v1::GiftReportFiled& r = row.report();
       v1::GiftEntry* entry = reg.add_entries();
@@ -367,11 +364,11 @@ absl::StatusOr<v1::ComplaintStats> BuildComplaintStats(
                 absl::StrCat("สำนักงานเขต", names[std::string(district)].th()),
                 absl::StrCat(names[std::string(district)].en(),
                              " District Office"));
-  *stats.mutable_period_label() = MakeLabel(
-      absl::StrCat(domain::FiscalYearLabelTh(fiscal_year), " ",
-                   domain::RoundLabelTh(fiscal_year, round)),
-      absl::StrCat(domain::FiscalYearLabelEn(fiscal_year), ", ",
-                   domain::RoundLabelEn(fiscal_year, round)));
+  *stats.mutable_period_label() =
+      MakeLabel(absl::StrCat(domain::FiscalYearLabelTh(fiscal_year), " ",
+                             domain::RoundLabelTh(fiscal_year, round)),
+                absl::StrCat(domain::FiscalYearLabelEn(fiscal_year), ", ",
+                             domain::RoundLabelEn(fiscal_year, round)));
 
   std::map<int, v1::ComplaintGroup> by_category;
   std::map<int, v1::ComplaintGroup> by_channel;
@@ -430,7 +427,8 @@ absl::StatusOr<v1::ComplaintStats> BuildComplaintStats(
         for (auto* groups : {&by_category, &by_channel}) {
           const bool category = groups == &by_category;
           v1::ComplaintGroup& group =
-              (*groups)[category ? row.category() : row.channel()];
+              (*groups)[category ? static_cast<int>(row.category())
+                                 : static_cast<int>(row.channel())];
           group.set_received(group.received() + 1);
           if (row.open()) {
             group.set_open(group.open() + 1);
@@ -462,8 +460,7 @@ absl::StatusOr<v1::ComplaintStats> BuildComplaintStats(
        ++c) {
     v1::ComplaintGroup group = by_channel[c];
     group.set_channel(static_cast<v1::ComplaintChannel>(c));
-    *group.mutable_label() =
-        ChannelLabel(static_cast<v1::ComplaintChannel>(c));
+    *group.mutable_label() = ChannelLabel(static_cast<v1::ComplaintChannel>(c));
     *stats.add_by_channel() = std::move(group);
   }
   for (int b = 0; b < 4; ++b) {

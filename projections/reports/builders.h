@@ -16,8 +16,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/message.h"
-#include "prongsai/v1/reports.pb.h"
 #include "projections/runtime/projection.h"
+#include "prongsai/v1/reports.pb.h"
 
 namespace prongsai::reports {
 
@@ -38,9 +38,11 @@ void ClearPersonalFields(google::protobuf::Message* message);
 // a round: H1 is the 6-month report, FULL_YEAR the 12-month one. A round's
 // report counts as submitted when a submission names that round; H2 and
 // FULL_YEAR submissions both count as the 12-month report.
-absl::StatusOr<v1::GiftRegister> BuildGiftRegister(
-    const ReportViewSet& views, absl::string_view district, int fiscal_year,
-    v1::Round round, bool include_personal);
+absl::StatusOr<v1::GiftRegister> BuildGiftRegister(const ReportViewSet& views,
+                                                   absl::string_view district,
+                                                   int fiscal_year,
+                                                   v1::Round round,
+                                                   bool include_personal);
 
 // Complaint statistics of `district` (the whole city when empty) for the
 // complaints received in a fiscal year (or one of its halves), judged on

@@ -50,8 +50,7 @@ void AddCounts(const v1::MeasureCounts& from, v1::MeasureCounts* to) {
 }
 
 double Percent(const v1::MeasureCounts& counts) {
-  return counts.planned() == 0 ? 0.0
-                               : 100.0 * counts.done() / counts.planned();
+  return counts.planned() == 0 ? 0.0 : 100.0 * counts.done() / counts.planned();
 }
 
 v1::Alert MakeAlert(v1::AlertKind kind, v1::Label message) {
@@ -120,44 +119,42 @@ absl::StatusOr<v1::CityOverview> BuildCityOverview(const ReportViewSet& views,
 
   // O fy d item -> ItemAggregateRow
   absl::Status parse;
-  RETURN_IF_ERROR(views.city.Scan(
-      Key('O', fy), [&](absl::string_view key, absl::string_view value) {
-        if (key.size() <= 1 + 4 + kStreamWidth) {
-          return true;
-        }
-        auto d = districts.find(key.substr(1 + 4, kStreamWidth));
-        const int i =
-            find_item(std::string(key.substr(1 + 4 + kStreamWidth)));
-        if (d == districts.end() || i < 0) {
-          return true;
-        }
-        ItemAggregateRow row;
-        parse = ParseRow(key, value, row);
-        if (!parse.ok()) {
-          return false;
-        }
-        ItemState& item = d->second.items[i];
-        if (row.has_score() && row.score_position() >= item.score_position) {
-          item.has_score = true;
-          item.score = row.score();
-          item.score_position = row.score_position();
-        }
-        item.serving += row.serving();
-        v1::MeasureCounts& counts =
-            d->second.indicators[heading_of[i]].measures;
-        counts.set_planned(counts.planned() + row.planned());
-        counts.set_not_started(counts.not_started() + row.not_started());
-        counts.set_in_progress(counts.in_progress() + row.in_progress());
-        counts.set_done(counts.done() + row.done());
-        counts.set_dropped(counts.dropped() + row.dropped());
-        for (int32_t due : row.open_due_days()) {
-          if (due >= today_number) {
-            break;  // ascending
-          }
-          counts.set_overdue(counts.overdue() + 1);
-        }
-        return true;
-      }));
+  RETURN_IF_ERROR(views.city.Scan(Key('O', fy), [&](absl::string_view key,
+                                                    absl::string_view value) {
+    if (key.size() <= 1 + 4 + kStreamWidth) {
+      return true;
+    }
+    auto d = districts.find(key.substr(1 + 4, kStreamWidth));
+    const int i = find_item(std::string(key.substr(1 + 4 + kStreamWidth)));
+    if (d == districts.end() || i < 0) {
+      return true;
+    }
+    ItemAggregateRow row;
+    parse = ParseRow(key, value, row);
+    if (!parse.ok()) {
+      return false;
+    }
+    ItemState& item = d->second.items[i];
+    if (row.has_score() && row.score_position() >= item.score_position) {
+      item.has_score = true;
+      item.score = row.score();
+      item.score_position = row.score_position();
+    }
+    item.serving += row.serving();
+    v1::MeasureCounts& counts = d->second.indicators[heading_of[i]].measures;
+    counts.set_planned(counts.planned() + row.planned());
+    counts.set_not_started(counts.not_started() + row.not_started());
+    counts.set_in_progress(counts.in_progress() + row.in_progress());
+    counts.set_done(counts.done() + row.done());
+    counts.set_dropped(counts.dropped() + row.dropped());
+    for (int32_t due : row.open_due_days()) {
+      if (due >= today_number) {
+        break;  // ascending
+      }
+      counts.set_overdue(counts.overdue() + 1);
+    }
+    return true;
+  }));
   RETURN_IF_ERROR(parse);
 
   // R fy d -> RoundReportsRow
@@ -256,11 +253,11 @@ absl::StatusOr<v1::CityOverview> BuildCityOverview(const ReportViewSet& views,
         const std::string& item_code = framework.items(i).code();
         v1::Alert alert = MakeAlert(
             v1::ALERT_KIND_ITEM_WITHOUT_MEASURE,
-            MakeLabel(absl::StrCat(item_code, " ได้ ", FormatScore(item.score),
-                                   " คะแนน แต่ยังไม่มีมาตรการ"),
-                      absl::StrCat(item_code, " scored ",
-                                   FormatScore(item.score),
-                                   " but no measure serves it")));
+            MakeLabel(
+                absl::StrCat(item_code, " ได้ ", FormatScore(item.score),
+                             " คะแนน แต่ยังไม่มีมาตรการ"),
+                absl::StrCat(item_code, " scored ", FormatScore(item.score),
+                             " but no measure serves it")));
         alert.set_item_code(item_code);
         alert.set_indicator(framework.items(i).indicator());
         *out->add_alerts() = std::move(alert);
@@ -282,8 +279,8 @@ absl::StatusOr<v1::CityOverview> BuildCityOverview(const ReportViewSet& views,
         *out->add_alerts() = std::move(alert);
       }
     }
-    const std::pair<v1::Round, bool> rounds[] = {
-        {v1::ROUND_H1, h1_closed}, {v1::ROUND_H2, year_closed}};
+    const std::pair<v1::Round, bool> rounds[] = {{v1::ROUND_H1, h1_closed},
+                                                 {v1::ROUND_H2, year_closed}};
     for (const auto& [round, closed] : rounds) {
       if (!closed) {
         continue;
@@ -311,10 +308,10 @@ absl::StatusOr<v1::CityOverview> BuildCityOverview(const ReportViewSet& views,
         v1::Alert alert = MakeAlert(
             v1::ALERT_KIND_GIFT_REPORT_MISSING,
             MakeLabel(
-                absl::StrCat("ยังไม่ส่งรายงานการรับของขวัญ",
-                             round == v1::ROUND_H1 ? "รอบ 6 เดือน"
-                                                   : "รอบ 12 เดือน",
-                             " ให้ ศปท.กทม."),
+                absl::StrCat(
+                    "ยังไม่ส่งรายงานการรับของขวัญ",
+                    round == v1::ROUND_H1 ? "รอบ 6 เดือน" : "รอบ 12 เดือน",
+                    " ให้ ศปท.กทม."),
                 absl::StrCat("The ",
                              round == v1::ROUND_H1 ? "6-month" : "12-month",
                              " gift report was not sent to the BMA "
@@ -326,15 +323,13 @@ absl::StatusOr<v1::CityOverview> BuildCityOverview(const ReportViewSet& views,
     if (state.complaints_too_old > 0) {
       v1::Alert alert = MakeAlert(
           v1::ALERT_KIND_COMPLAINT_OPEN_TOO_LONG,
-          MakeLabel(absl::StrCat("เรื่องร้องเรียนค้างเกิน ",
-                                 kComplaintAlertDays, " วัน ",
-                                 state.complaints_too_old, " เรื่อง"),
-                    absl::StrCat(state.complaints_too_old,
-                                 state.complaints_too_old == 1
-                                     ? " complaint"
-                                     : " complaints",
-                                 " open for more than ", kComplaintAlertDays,
-                                 " days")));
+          MakeLabel(
+              absl::StrCat("เรื่องร้องเรียนค้างเกิน ", kComplaintAlertDays, " วัน ",
+                           state.complaints_too_old, " เรื่อง"),
+              absl::StrCat(
+                  state.complaints_too_old,
+                  state.complaints_too_old == 1 ? " complaint" : " complaints",
+                  " open for more than ", kComplaintAlertDays, " days")));
       alert.set_count(state.complaints_too_old);
       *out->add_alerts() = std::move(alert);
     }

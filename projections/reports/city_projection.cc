@@ -1,7 +1,6 @@
 #include "projections/reports/city_projection.h"
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -31,8 +30,7 @@ std::string ScoresKey(absl::string_view district, int fiscal_year,
 }
 
 int32_t DueDay(const v1::MeasurePlanned& measure) {
-  if (measure.has_planned_end() &&
-      domain::IsValidDate(measure.planned_end())) {
+  if (measure.has_planned_end() && domain::IsValidDate(measure.planned_end())) {
     return DayNumber(domain::ToCivilDay(measure.planned_end()));
   }
   return DayNumber(
@@ -52,8 +50,8 @@ class Aggregates {
     if (it == rows_.end()) {
       ASSIGN_OR_RETURN(std::optional<ItemAggregateRow> row,
                        ReadRow<ItemAggregateRow>(view_, key));
-      it = rows_.emplace(std::move(key), row.value_or(ItemAggregateRow()))
-               .first;
+      it =
+          rows_.emplace(std::move(key), row.value_or(ItemAggregateRow())).first;
     }
     return &it->second;
   }
@@ -116,12 +114,13 @@ class Aggregates {
 
 // The latest progress report of a measure, from its marks.
 absl::Status LatestStatus(projections::ViewWriter& view,
-                          absl::string_view district,
-                          absl::string_view measure, MeasureStateRow* state) {
+                          absl::string_view district, absl::string_view measure,
+                          MeasureStateRow* state) {
   state->set_status(v1::PROGRESS_STATUS_NOT_STARTED);
   state->set_status_position(0);
-  ASSIGN_OR_RETURN(std::optional<ProgressMarksRow> marks,
-                   ReadRow<ProgressMarksRow>(view, MarksKey(district, measure)));
+  ASSIGN_OR_RETURN(
+      std::optional<ProgressMarksRow> marks,
+      ReadRow<ProgressMarksRow>(view, MarksKey(district, measure)));
   if (marks.has_value()) {
     for (const ProgressMarkRow& mark : marks->marks()) {
       if (mark.position() >= state->status_position()) {
@@ -181,8 +180,8 @@ absl::Status ChangeMarks(projections::ViewWriter& view,
 // Adds a score, or removes the one at `remove`; updates the item's latest.
 absl::Status ChangeScores(projections::ViewWriter& view,
                           absl::string_view district, int fiscal_year,
-                          absl::string_view item, const Fact* add,
-                          double value, uint64_t remove) {
+                          absl::string_view item, const Fact* add, double value,
+                          uint64_t remove) {
   const std::string key = ScoresKey(district, fiscal_year, item);
   ASSIGN_OR_RETURN(std::optional<ScoreHistoryRow> history,
                    ReadRow<ScoreHistoryRow>(view, key));
@@ -301,8 +300,8 @@ absl::StatusOr<std::string> CityProjection::Do(const Fact& fact,
       mark.set_round(progress.round());
       mark.set_status(progress.status());
       mark.set_fiscal_year(progress.fiscal_year());
-      RETURN_IF_ERROR(ChangeMarks(view, d, progress.measure_id(), &mark, 0,
-                                  nullptr));
+      RETURN_IF_ERROR(
+          ChangeMarks(view, d, progress.measure_id(), &mark, 0, nullptr));
       RETURN_IF_ERROR(ChangeRoundCount(view, d, progress.fiscal_year(),
                                        progress.round(), +1));
       RETURN_IF_ERROR(RefreshStatus(view, d, progress.measure_id()));

@@ -175,8 +175,7 @@ absl::StatusOr<std::string> ComplaintsProjection::Do(
   return Key('C', fact.stream, complaint);
 }
 
-absl::Status ComplaintsProjection::Undo(const Fact& fact,
-                                        absl::string_view key,
+absl::Status ComplaintsProjection::Undo(const Fact& fact, absl::string_view key,
                                         projections::ViewWriter& view) {
   if (key.size() <= 1 + kStreamWidth) {
     return absl::OkStatus();

@@ -91,9 +91,9 @@ void WriteRow(ViewWriter& view, absl::string_view key,
 absl::Status ParseRow(absl::string_view key, absl::string_view bytes,
                       google::protobuf::MessageLite& row) {
   if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat(
-        "view row ", absl::CHexEscape(key), " does not parse as ",
-        row.GetTypeName()));
+    return absl::DataLossError(absl::StrCat("view row ", absl::CHexEscape(key),
+                                            " does not parse as ",
+                                            row.GetTypeName()));
   }
   return absl::OkStatus();
 }

@@ -15,8 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "prongsai/v1/events.pb.h"
 #include "projections/runtime/projection.h"
+#include "prongsai/v1/events.pb.h"
 
 namespace prongsai::reports {
 

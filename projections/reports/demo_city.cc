@@ -87,9 +87,8 @@ constexpr const char* kServices[][2] = {
     {"BMA-MKT-03", "ขออนุญาตจำหน่ายสินค้าในที่สาธารณะ"},
 };
 
-constexpr const char* kServiceStatuses[] = {"accepted", "in_progress",
-                                            "waiting_documents",
-                                            "site_inspection"};
+constexpr const char* kServiceStatuses[] = {
+    "accepted", "in_progress", "waiting_documents", "site_inspection"};
 
 constexpr const char* kComplaintSummaries[] = {
     "ร้องเรียนเจ้าหน้าที่เรียกรับเงินเพื่ออำนวยความสะดวกในการขออนุญาต",
@@ -101,26 +100,36 @@ constexpr const char* kComplaintSummaries[] = {
 };
 
 constexpr const char* kGiftDescriptions[] = {
-    "กระเช้าของขวัญปีใหม่", "ขนมและผลไม้", "บัตรกำนัลห้างสรรพสินค้า",
+    "กระเช้าของขวัญปีใหม่",     "ขนมและผลไม้",     "บัตรกำนัลห้างสรรพสินค้า",
     "ของที่ระลึกจากหน่วยงานอื่น", "ปฏิทินและสมุดบันทึก", "เงินสดใส่ซอง",
 };
 
 constexpr const char* kDivisions[] = {
-    "ฝ่ายปกครอง", "ฝ่ายทะเบียน", "ฝ่ายการคลัง", "ฝ่ายรายได้",
-    "ฝ่ายโยธา", "ฝ่ายรักษาความสะอาดและสวนสาธารณะ", "ฝ่ายเทศกิจ",
-    "ฝ่ายสิ่งแวดล้อมและสุขาภิบาล", "ฝ่ายพัฒนาชุมชนและสวัสดิการสังคม",
+    "ฝ่ายปกครอง",
+    "ฝ่ายทะเบียน",
+    "ฝ่ายการคลัง",
+    "ฝ่ายรายได้",
+    "ฝ่ายโยธา",
+    "ฝ่ายรักษาความสะอาดและสวนสาธารณะ",
+    "ฝ่ายเทศกิจ",
+    "ฝ่ายสิ่งแวดล้อมและสุขาภิบาล",
+    "ฝ่ายพัฒนาชุมชนและสวัสดิการสังคม",
     "ฝ่ายการศึกษา",
 };
 
-constexpr const char* kGivenNames[] = {"สมชาย", "สมหญิง", "วิไล", "ประเสริฐ",
-                                       "กาญจนา", "ธนพล", "ณัฐธิดา", "อนุชา"};
+constexpr const char* kGivenNames[] = {"สมชาย",  "สมหญิง", "วิไล",   "ประเสริฐ",
+                                       "กาญจนา", "ธนพล",  "ณัฐธิดา", "อนุชา"};
 constexpr const char* kFamilyNames[] = {"ทดสอบระบบ", "ตัวอย่างดี", "สาธิตผล",
                                         "จำลองใจ"};
 
 constexpr const char* kDisclosureTitles[] = {
-    "โครงสร้างหน่วยงาน", "ข้อมูลผู้บริหาร", "แผนการดำเนินงานประจำปี",
-    "รายงานผลการจัดซื้อจัดจ้าง", "คู่มือการให้บริการ",
-    "สถิติการให้บริการ", "รายงานการกำกับติดตามการใช้จ่ายงบประมาณ",
+    "โครงสร้างหน่วยงาน",
+    "ข้อมูลผู้บริหาร",
+    "แผนการดำเนินงานประจำปี",
+    "รายงานผลการจัดซื้อจัดจ้าง",
+    "คู่มือการให้บริการ",
+    "สถิติการให้บริการ",
+    "รายงานการกำกับติดตามการใช้จ่ายงบประมาณ",
     "มาตรการส่งเสริมคุณธรรมและความโปร่งใส",
 };
 
@@ -143,8 +152,7 @@ FrameworkShape ShapeOf(const v1::FrameworkPublished& framework) {
     const int index = static_cast<int>(shape.items.size());
     shape.items.push_back({item.code(), item.tool(), item.indicator()});
     if (shape.indicators.empty() ||
-        shape.items[shape.indicators.back()[0]].indicator !=
-            item.indicator()) {
+        shape.items[shape.indicators.back()[0]].indicator != item.indicator()) {
       shape.indicators.push_back({});
     }
     shape.indicators.back().push_back(index);
@@ -197,8 +205,8 @@ class DistrictSim {
         district_(district),
         shape_(shape),
         limit_(limit),
-        rng_(options.seed * 1'000'003 + std::hash<std::string>()(district.code)) {
-  }
+        rng_(options.seed * 1'000'003 +
+             std::hash<std::string>()(district.code)) {}
 
   // The events of `month` (none after the limit), in append order. Fills
   // with service requests up to `target` events generated so far.
@@ -278,11 +286,11 @@ class DistrictSim {
   // A moment on `day` during office hours, not after the limit.
   absl::Time At(absl::CivilDay day, int hour_lo = 8, int hour_hi = 16) {
     day = std::clamp(day, first_day_, last_day_);
-    const absl::Time t = absl::FromCivil(
-        absl::CivilSecond(day.year(), day.month(), day.day(),
-                          Uniform(hour_lo, hour_hi), Uniform(0, 59),
-                          Uniform(0, 59)),
-        domain::BangkokTimeZone());
+    const absl::Time t =
+        absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(),
+                                          Uniform(hour_lo, hour_hi),
+                                          Uniform(0, 59), Uniform(0, 59)),
+                        domain::BangkokTimeZone());
     return std::min(t, limit_);
   }
   absl::CivilDay Day(int lo = 1, int hi = 31) {
@@ -298,9 +306,8 @@ class DistrictSim {
     Timed& t = pending_.emplace_back();
     t.at = at;
     t.order = order_++;
-    t.event.set_event_id(domain::NameBasedUuid(
-        absl::StrCat("demo/", options_.seed, "/", district_.code, "/",
-                     serial_++)));
+    t.event.set_event_id(domain::NameBasedUuid(absl::StrCat(
+        "demo/", options_.seed, "/", district_.code, "/", serial_++)));
     SetTime(at, t.event.mutable_occurred_at());
     t.event.mutable_actor()->set_id(std::string(kDemoActor));
     t.event.mutable_actor()->set_division(
@@ -316,8 +323,8 @@ class DistrictSim {
     v1::Person person;
     const int n = Uniform(1, 400);
     person.set_subject_id(absl::StrCat("demo-person-", district_.code, "-", n));
-    person.set_name(absl::StrCat(kGivenNames[n % 8], " ",
-                                 kFamilyNames[(n / 8) % 4]));
+    person.set_name(
+        absl::StrCat(kGivenNames[n % 8], " ", kFamilyNames[(n / 8) % 4]));
     person.set_position(Chance(0.5) ? "นักจัดการงานทั่วไป" : "เจ้าพนักงานธุรการ");
     person.set_division(Pick(kDivisions));
     return person;
@@ -331,19 +338,20 @@ class DistrictSim {
     for (size_t i = 0; i < shape_.items.size(); ++i) {
       const FrameworkShape::Item& item = shape_.items[i];
       const double score =
-          Chance(0.4) ? 100.0
-                      : std::clamp(std::round(std::normal_distribution<double>(
-                                                  90, 9)(rng_) *
-                                              100) /
-                                       100,
-                                   35.0, 99.99);
+          Chance(0.4)
+              ? 100.0
+              : std::clamp(
+                    std::round(std::normal_distribution<double>(90, 9)(rng_) *
+                               100) /
+                        100,
+                    35.0, 99.99);
       v1::Event* e = New(At(start + Uniform(0, 4)));
       v1::ScoreRecorded* s = e->mutable_score_recorded();
       s->set_fiscal_year(fy);
       s->set_item_code(item.code);
       s->set_score(score);
-      s->set_source(absl::StrCat("ผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ. ",
-                                 fy - 1));
+      s->set_source(
+          absl::StrCat("ผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ. ", fy - 1));
       s->set_assessment_year(fy - 1);
       if (score < 100 || Chance(0.5)) {
         v1::Event* issue = New(At(start + Uniform(5, 9)));
@@ -424,8 +432,8 @@ class DistrictSim {
     v1::WorkingGroupAppointed* g = group->mutable_working_group_appointed();
     g->set_group_id(Id("WG"));
     g->set_title("คณะทำงานขับเคลื่อน ITA ของสำนักงานเขต");
-    g->set_order_ref(absl::StrCat("คำสั่งสำนักงานเขต", district_.name_th,
-                                  " ที่ ", Uniform(1, 90), "/", fy));
+    g->set_order_ref(absl::StrCat("คำสั่งสำนักงานเขต", district_.name_th, " ที่ ",
+                                  Uniform(1, 90), "/", fy));
     *g->mutable_date() = DateOf(domain::BangkokDay(
         absl::FromUnixSeconds(group->occurred_at().seconds())));
     for (int k = 0; k < 5; ++k) {
@@ -471,8 +479,8 @@ class DistrictSim {
       v1::MeetingHeld* m = e->mutable_meeting_held();
       m->set_meeting_id(Id("MT"));
       m->set_kind(kind.kind);
-      m->set_title(absl::StrCat(kind.title, " ",
-                                domain::FormatMonthTh(month_)));
+      m->set_title(
+          absl::StrCat(kind.title, " ", domain::FormatMonthTh(month_)));
       *m->mutable_date() = DateOf(day);
       m->set_attendees(Uniform(12, 80));
       // In October the year's measures are planned after the first
@@ -504,8 +512,8 @@ class DistrictSim {
     e->set_size_bytes(Uniform(40'000, 900'000));
     e->set_caption(caption);
     if (Chance(0.4)) {
-      e->set_uri(absl::StrCat("https://evidence.demo.invalid/",
-                              district_.code, "/", e->evidence_id()));
+      e->set_uri(absl::StrCat("https://evidence.demo.invalid/", district_.code,
+                              "/", e->evidence_id()));
     }
   }
 
@@ -517,8 +525,7 @@ class DistrictSim {
     v1::ProgressStatus status = v1::PROGRESS_STATUS_IN_PROGRESS;
     if (final_report) {
       const int r = Uniform(0, 99);
-      status = r < (round == v1::ROUND_H1 ? 50 : 70)
-                   ? v1::PROGRESS_STATUS_DONE
+      status = r < (round == v1::ROUND_H1 ? 50 : 70) ? v1::PROGRESS_STATUS_DONE
                : r < 95 ? v1::PROGRESS_STATUS_IN_PROGRESS
                : r < 98 ? v1::PROGRESS_STATUS_NOT_STARTED
                         : v1::PROGRESS_STATUS_DROPPED;
@@ -539,9 +546,8 @@ class DistrictSim {
     if (status == v1::PROGRESS_STATUS_IN_PROGRESS ||
         status == v1::PROGRESS_STATUS_DONE) {
       p->set_result_text(absl::StrCat(m.planned.number(), ". ",
-                                      Pick(kResultLeads),
-                                      m.planned.title(), " เมื่อ",
-                                      domain::FormatDateTh(day)));
+                                      Pick(kResultLeads), m.planned.title(),
+                                      " เมื่อ", domain::FormatDateTh(day)));
     }
     m.status = status;
     last_progress_ = {e->event_id(), *p};
@@ -600,8 +606,8 @@ class DistrictSim {
       const int item = Uniform(1, 22);
       d->set_item_code(absl::StrCat("O", item));
       d->set_title(Pick(kDisclosureTitles));
-      d->set_url(absl::StrCat("https://www.demo.invalid/", district_.code,
-                              "/o", item, "/", d->disclosure_id()));
+      d->set_url(absl::StrCat("https://www.demo.invalid/", district_.code, "/o",
+                              item, "/", d->disclosure_id()));
       *d->mutable_date() = DateOf(day);
       d->set_responsible_division(Pick(kDivisions));
     }
@@ -610,8 +616,8 @@ class DistrictSim {
   // --- integrity ---------------------------------------------------------
 
   void Gifts(int fy, int month_of_year) {
-    const bool festive = month_of_year == 12 || month_of_year == 1 ||
-                         month_of_year == 4;
+    const bool festive =
+        month_of_year == 12 || month_of_year == 1 || month_of_year == 4;
     for (int k = Uniform(festive ? 2 : 0, festive ? 6 : 2); k > 0; --k) {
       const absl::CivilDay day = Day();
       v1::Event* e = New(At(day));
@@ -621,11 +627,10 @@ class DistrictSim {
       if (Chance(0.6)) {
         *g->mutable_giver() = NewPerson();
       }
-      g->set_giver_category(
-          static_cast<v1::GiverCategory>(Uniform(1, 6)));
+      g->set_giver_category(static_cast<v1::GiverCategory>(Uniform(1, 6)));
       g->set_description(Pick(kGiftDescriptions));
       const int band = Uniform(0, 9);
-      g->set_estimated_value_satang(band == 0   ? 0
+      g->set_estimated_value_satang(band == 0  ? 0
                                     : band < 8 ? Uniform(100, 3'000) * 100
                                                : Uniform(3'001, 20'000) * 100);
       *g->mutable_received_on() = DateOf(day);
@@ -635,8 +640,7 @@ class DistrictSim {
                          : d < 9 ? v1::GIFT_DISPOSITION_HANDED_TO_AGENCY
                                  : v1::GIFT_DISPOSITION_KEPT_UNDER_EXCEPTION);
       if (g->disposition() == v1::GIFT_DISPOSITION_KEPT_UNDER_EXCEPTION) {
-        g->set_exception_reason(
-            "ของที่ระลึกตามประเพณีนิยม มูลค่าไม่เกินที่ระเบียบกำหนด");
+        g->set_exception_reason("ของที่ระลึกตามประเพณีนิยม มูลค่าไม่เกินที่ระเบียบกำหนด");
       }
       gifts_[fy][domain::RoundOf(day)].push_back(g->report_id());
       last_gift_ = {e->event_id(), *g};
@@ -661,8 +665,8 @@ class DistrictSim {
         s->add_report_ids(id);
       }
     }
-    *s->mutable_submitted_on() = DateOf(domain::BangkokDay(
-        absl::FromUnixSeconds(e->occurred_at().seconds())));
+    *s->mutable_submitted_on() = DateOf(
+        domain::BangkokDay(absl::FromUnixSeconds(e->occurred_at().seconds())));
   }
 
   void Complaints() {
@@ -735,8 +739,7 @@ class DistrictSim {
           if (reopen_at <= month_end) {
             v1::Event* r2 = New(reopen_at);
             r2->mutable_complaint_reopened()->set_complaint_id(c.id);
-            r2->mutable_complaint_reopened()->set_reason(
-                "ผู้ร้องส่งข้อมูลเพิ่มเติม");
+            r2->mutable_complaint_reopened()->set_reason("ผู้ร้องส่งข้อมูลเพิ่มเติม");
             c.closed = false;
             c.reopened = true;
             c.close_at = reopen_at + absl::Hours(24 * Uniform(5, 30));
@@ -785,8 +788,7 @@ class DistrictSim {
   void AssetInspection(int fy) {
     const absl::CivilDay day = Day(10, 28);
     v1::Event* e = New(At(day));
-    v1::AssetInspectionCompleted* a =
-        e->mutable_asset_inspection_completed();
+    v1::AssetInspectionCompleted* a = e->mutable_asset_inspection_completed();
     a->set_inspection_id(Id("AI"));
     a->set_fiscal_year(fy);
     a->set_items_checked(Uniform(300, 2'000));
@@ -799,8 +801,7 @@ class DistrictSim {
     for (int k = Uniform(2, 12); k > 0; --k) {
       const absl::CivilDay day = Day();
       v1::Event* e = New(At(day));
-      v1::CommunityProjectApproved* p =
-          e->mutable_community_project_approved();
+      v1::CommunityProjectApproved* p = e->mutable_community_project_approved();
       p->set_project_id(Id("CP"));
       p->set_fiscal_year(fy);
       p->set_name(absl::StrCat("โครงการที่ประชาชนเป็นผู้ดำเนินการเอง ชุมชนที่ ",
@@ -997,10 +998,10 @@ absl::StatusOr<DemoCityStats> GenerateDemoCity(
       continue;
     }
     v1::Event event;
-    SetTime(absl::FromCivil(absl::CivilSecond(
-                                domain::FiscalYearRange(fy).first.year(), 10,
-                                1, 8, 0, 0),
-                            domain::BangkokTimeZone()),
+    SetTime(absl::FromCivil(
+                absl::CivilSecond(domain::FiscalYearRange(fy).first.year(), 10,
+                                  1, 8, 0, 0),
+                domain::BangkokTimeZone()),
             event.mutable_occurred_at());
     event.set_event_id(domain::NameBasedUuid(
         absl::StrCat("demo/", options.seed, "/framework/", fy)));
@@ -1021,8 +1022,7 @@ absl::StatusOr<DemoCityStats> GenerateDemoCity(
   for (const domain::District* d : districts) {
     sims.push_back(std::make_unique<DistrictSim>(options, *d, shape, limit));
   }
-  const absl::CivilMonth first_month(
-      domain::FiscalYearRange(first_year).first);
+  const absl::CivilMonth first_month(domain::FiscalYearRange(first_year).first);
   const absl::CivilMonth last_month(today);
   const int64_t months = (last_month - first_month) + 1;
   const int64_t per_district =
@@ -1037,8 +1037,9 @@ absl::StatusOr<DemoCityStats> GenerateDemoCity(
            start += static_cast<size_t>(options.max_batch_events)) {
         DemoBatch batch;
         batch.stream = code;
-        const size_t end = std::min(
-            events.size(), start + static_cast<size_t>(options.max_batch_events));
+        const size_t end =
+            std::min(events.size(),
+                     start + static_cast<size_t>(options.max_batch_events));
         batch.events.assign(std::make_move_iterator(events.begin() + start),
                             std::make_move_iterator(events.begin() + end));
         RETURN_IF_ERROR(Emit(batch, options, emit, stats));

@@ -3,8 +3,8 @@
 #include "core/base/bytes.h"
 #include "core/base/status.h"
 #include "core/domain/calendar.h"
-#include "prongsai/v1/reports.pb.h"
 #include "projections/reports/view_rows.pb.h"
+#include "prongsai/v1/reports.pb.h"
 
 namespace prongsai::reports {
 namespace {
@@ -26,11 +26,12 @@ std::string AggregateKey(absl::string_view district,
     return "";
   }
   const absl::CivilDay day = domain::ToCivilDay(report.received_on());
-  std::string key = Key('A', FiscalYearKey(domain::FiscalYearOf(day)),
-                        district);
+  std::string key =
+      Key('A', FiscalYearKey(domain::FiscalYearOf(day)), district);
   key.push_back(domain::RoundOf(day) == v1::ROUND_H1 ? '1' : '2');
   key.push_back(static_cast<char>(report.disposition()));
-  key.push_back(static_cast<char>(ValueBandOf(report.estimated_value_satang())));
+  key.push_back(
+      static_cast<char>(ValueBandOf(report.estimated_value_satang())));
   return key;
 }
 
@@ -85,8 +86,9 @@ bool GiftsProjection::Tracks(v1::Event::PayloadCase kind) const {
          kind == v1::Event::kGiftReportsSubmitted;
 }
 
-absl::StatusOr<std::string> GiftsProjection::Do(
-    const Fact& fact, const v1::Event& event, projections::ViewWriter& view) {
+absl::StatusOr<std::string> GiftsProjection::Do(const Fact& fact,
+                                                const v1::Event& event,
+                                                projections::ViewWriter& view) {
   const absl::string_view d = fact.stream;
   if (event.has_gift_report_filed()) {
     const v1::GiftReportFiled& report = event.gift_report_filed();

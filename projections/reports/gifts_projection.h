@@ -7,9 +7,9 @@
 
 #include <cstdint>
 
-#include "prongsai/v1/reports.pb.h"
 #include "projections/reports/correctable.h"
 #include "projections/reports/keys.h"
+#include "prongsai/v1/reports.pb.h"
 
 namespace prongsai::reports {
 

@@ -45,16 +45,16 @@ template <typename Row>
 absl::Status ScanRows(const ViewReader& view, const std::string& prefix,
                       std::vector<Row>* out) {
   absl::Status parse;
-  RETURN_IF_ERROR(view.Scan(prefix, [&](absl::string_view key,
-                                        absl::string_view value) {
-    Row row;
-    parse = ParseRow(key, value, row);
-    if (!parse.ok()) {
-      return false;
-    }
-    out->push_back(std::move(row));
-    return true;
-  }));
+  RETURN_IF_ERROR(
+      view.Scan(prefix, [&](absl::string_view key, absl::string_view value) {
+        Row row;
+        parse = ParseRow(key, value, row);
+        if (!parse.ok()) {
+          return false;
+        }
+        out->push_back(std::move(row));
+        return true;
+      }));
   return parse;
 }
 
@@ -77,22 +77,22 @@ absl::StatusOr<DistrictYear> LoadDistrictYear(const ViewReader& view,
   for (MeasureRow& row : measures) {
     MeasureData data;
     absl::Status parse;
-    RETURN_IF_ERROR(view.Scan(
-        Key('R', district, row.measure().measure_id(), kNul),
-        [&](absl::string_view key, absl::string_view value) {
-          absl::string_view rest;
-          IdAt(key, 1 + kStreamWidth, &rest);
-          if (!rest.empty() && rest[0] == 'G') {
-            ProgressRow progress;
-            parse = ParseRow(key, value, progress);
-            data.progress.push_back(std::move(progress));
-          } else if (!rest.empty() && rest[0] == 'V') {
-            EvidenceRow evidence;
-            parse = ParseRow(key, value, evidence);
-            data.evidence.push_back(std::move(evidence));
-          }
-          return parse.ok();
-        }));
+    RETURN_IF_ERROR(
+        view.Scan(Key('R', district, row.measure().measure_id(), kNul),
+                  [&](absl::string_view key, absl::string_view value) {
+                    absl::string_view rest;
+                    IdAt(key, 1 + kStreamWidth, &rest);
+                    if (!rest.empty() && rest[0] == 'G') {
+                      ProgressRow progress;
+                      parse = ParseRow(key, value, progress);
+                      data.progress.push_back(std::move(progress));
+                    } else if (!rest.empty() && rest[0] == 'V') {
+                      EvidenceRow evidence;
+                      parse = ParseRow(key, value, evidence);
+                      data.evidence.push_back(std::move(evidence));
+                    }
+                    return parse.ok();
+                  }));
     RETURN_IF_ERROR(parse);
     data.row = std::move(row);
     year.measures.push_back(std::move(data));
@@ -270,8 +270,7 @@ Grouping GroupItems(const v1::FrameworkPublished& framework) {
 std::vector<v1::Label> ItaColumns() {
   return {
       MakeLabel("ประเด็นการประเมิน", "Assessment item"),
-      MakeLabel("ประเด็นที่เป็นที่ต้องปรับปรุง/\nยกระดับการพัฒนา",
-                "What must improve"),
+      MakeLabel("ประเด็นที่เป็นที่ต้องปรับปรุง/\nยกระดับการพัฒนา", "What must improve"),
       MakeLabel("มาตรการ/กิจกรรม ในการเตรียมความพร้อมรับการประเมิน",
                 "Measures and activities to prepare for the assessment"),
       MakeLabel("ผลการดำเนินการตามมาตรการยกระดับคุณธรรมและความโปร่งใสภายใน"
@@ -284,31 +283,31 @@ std::vector<v1::Label> ItaColumns() {
 
 absl::StatusOr<std::vector<int>> FrameworkYears(const ViewReader& progress) {
   std::vector<int> years;
-  RETURN_IF_ERROR(progress.Scan("F", [&](absl::string_view key,
-                                         absl::string_view) {
-    int year = 0;
-    if (absl::SimpleAtoi(key.substr(1), &year)) {
-      years.push_back(year);
-    }
-    return true;
-  }));
+  RETURN_IF_ERROR(
+      progress.Scan("F", [&](absl::string_view key, absl::string_view) {
+        int year = 0;
+        if (absl::SimpleAtoi(key.substr(1), &year)) {
+          years.push_back(year);
+        }
+        return true;
+      }));
   return years;
 }
 
-absl::StatusOr<v1::FrameworkPublished> LoadFramework(
-    const ViewReader& progress, int fiscal_year) {
-  ASSIGN_OR_RETURN(std::optional<FrameworkRow> row,
-                   ReadRow<FrameworkRow>(progress,
-                                         Key('F', FiscalYearKey(fiscal_year))));
+absl::StatusOr<v1::FrameworkPublished> LoadFramework(const ViewReader& progress,
+                                                     int fiscal_year) {
+  ASSIGN_OR_RETURN(
+      std::optional<FrameworkRow> row,
+      ReadRow<FrameworkRow>(progress, Key('F', FiscalYearKey(fiscal_year))));
   if (row.has_value()) {
     return std::move(*row->mutable_framework());
   }
   ASSIGN_OR_RETURN(std::vector<int> years, FrameworkYears(progress));
   return absl::NotFoundError(absl::StrCat(
       "fiscal_year: no ITA framework is published for FY ", fiscal_year,
-      years.empty() ? std::string("; none is published yet")
-                    : absl::StrCat("; published: FY ",
-                                   absl::StrJoin(years, ", "))));
+      years.empty()
+          ? std::string("; none is published yet")
+          : absl::StrCat("; published: FY ", absl::StrJoin(years, ", "))));
 }
 
 absl::StatusOr<v1::Label> DistrictName(const ViewReader& progress,
@@ -321,15 +320,14 @@ absl::StatusOr<v1::Label> DistrictName(const ViewReader& progress,
   if (const domain::District* d = domain::FindDistrict(district)) {
     return MakeLabel(d->name_th, d->name_en);
   }
-  return absl::NotFoundError(absl::StrCat(
-      "district: unknown district code \"", district,
-      "\"; Bangkok's district codes are 1001-1050"));
+  return absl::NotFoundError(
+      absl::StrCat("district: unknown district code \"", district,
+                   "\"; Bangkok's district codes are 1001-1050"));
 }
 
 absl::StatusOr<v1::ItaReport> BuildItaReport(const ViewReader& progress,
                                              absl::string_view district,
-                                             int fiscal_year,
-                                             v1::Round round) {
+                                             int fiscal_year, v1::Round round) {
   if (round != v1::ROUND_H1 && round != v1::ROUND_H2 &&
       round != v1::ROUND_FULL_YEAR) {
     return absl::InvalidArgumentError(
@@ -458,9 +456,8 @@ absl::StatusOr<v1::ItaReport> BuildItaReport(const ViewReader& progress,
   for (const Grouping::Tool& tool : grouping.tools) {
     v1::ItaTool* out_tool = report.add_tools();
     out_tool->set_tool(tool.tool);
-    *out_tool->mutable_name() =
-        ToolLabel(tool.tool,
-                  framework.items(tool.indicators[0].items[0]).tool_name_th());
+    *out_tool->mutable_name() = ToolLabel(
+        tool.tool, framework.items(tool.indicators[0].items[0]).tool_name_th());
     for (const Grouping::Indicator& indicator : tool.indicators) {
       const v1::FrameworkItem& first = framework.items(indicator.items[0]);
       v1::ItaIndicator* out_indicator = out_tool->add_indicators();
@@ -555,8 +552,7 @@ absl::StatusOr<v1::Scorecard> BuildScorecard(const ViewReader& progress,
         m.has_planned_end() && domain::IsValidDate(m.planned_end())
             ? domain::ToCivilDay(m.planned_end())
             : domain::RoundRange(fiscal_year, m.round()).last;
-    for (v1::MeasureCounts* counts :
-         {items[i].mutable_measures(), totals}) {
+    for (v1::MeasureCounts* counts : {items[i].mutable_measures(), totals}) {
       counts->set_planned(counts->planned() + 1);
       switch (status) {
         case v1::PROGRESS_STATUS_IN_PROGRESS:
@@ -597,9 +593,8 @@ absl::StatusOr<v1::Scorecard> BuildScorecard(const ViewReader& progress,
     mean->set_source("unweighted mean of the recorded item scores");
   }
   for (v1::ScoreBand band :
-       {v1::SCORE_BAND_AA, v1::SCORE_BAND_A, v1::SCORE_BAND_B,
-        v1::SCORE_BAND_C, v1::SCORE_BAND_D, v1::SCORE_BAND_E,
-        v1::SCORE_BAND_F}) {
+       {v1::SCORE_BAND_AA, v1::SCORE_BAND_A, v1::SCORE_BAND_B, v1::SCORE_BAND_C,
+        v1::SCORE_BAND_D, v1::SCORE_BAND_E, v1::SCORE_BAND_F}) {
     v1::ScoreBandLegend* legend = card.add_bands();
     legend->set_band(band);
     legend->set_minimum(BandMinimum(band));

@@ -16,9 +16,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "projections/runtime/projection.h"
 #include "prongsai/v1/events.pb.h"
 #include "prongsai/v1/reports.pb.h"
-#include "projections/runtime/projection.h"
 
 namespace prongsai::reports {
 

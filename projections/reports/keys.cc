@@ -15,7 +15,7 @@ void AppendPosition(uint64_t position, std::string* key) {
 }
 
 void AppendDay(int32_t day, std::string* key) {
-  const uint32_t u = static_cast<uint32_t>(day);
+  const auto u = static_cast<uint32_t>(day);
   key->push_back(static_cast<char>(u >> 24));
   key->push_back(static_cast<char>(u >> 16));
   key->push_back(static_cast<char>(u >> 8));

@@ -25,7 +25,8 @@
 //                  S d fy item               -> ScoreHistoryRow
 //                  O fy d item               -> ItemAggregateRow
 //                  R fy d                    -> RoundReportsRow
-//   every view     E stream event_id         -> Locator
+//   report_journal J stream pos              -> the stored record bytes
+//   every view     E stream event_id         -> Locator (not the journal)
 #pragma once
 
 #include <cstdint>

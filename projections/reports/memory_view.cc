@@ -16,8 +16,8 @@ absl::Status MemoryView::Scan(
     const std::function<bool(absl::string_view, absl::string_view)>& visit)
     const {
   for (auto it = rows_.lower_bound(prefix);
-       it != rows_.end() && absl::string_view(it->first).substr(
-                                0, prefix.size()) == prefix;
+       it != rows_.end() &&
+       absl::string_view(it->first).substr(0, prefix.size()) == prefix;
        ++it) {
     if (!visit(it->first, it->second)) {
       break;

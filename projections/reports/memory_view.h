@@ -14,10 +14,10 @@ class MemoryView final : public projections::ViewWriter {
  public:
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) const override;
-  absl::Status Scan(absl::string_view prefix,
-                    const std::function<bool(absl::string_view key,
-                                             absl::string_view value)>& visit)
-      const override;
+  absl::Status Scan(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) const override;
   void Put(absl::string_view key, absl::string_view value) override;
   void Delete(absl::string_view key) override;
 

@@ -3,9 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/status.h"
 #include "core/domain/reference.h"
-#include "prongsai/v1/record.pb.h"
 #include "projections/reports/keys.h"
 #include "projections/reports/report_projections.h"
+#include "prongsai/v1/record.pb.h"
 
 namespace prongsai::reports {
 absl::StatusOr<absl::Time> RecordedAtPosition(log::EventLog* log,
@@ -25,9 +25,8 @@ absl::StatusOr<absl::Time> RecordedAtPosition(log::EventLog* log,
         absl::StrCat("no record at log position ", position));
   }
   if (!decoded) {
-    return absl::DataLossError(
-        absl::StrCat("the record at log position ", position,
-                     " does not decode"));
+    return absl::DataLossError(absl::StrCat("the record at log position ",
+                                            position, " does not decode"));
   }
   return absl::FromUnixSeconds(record.recorded_at().seconds()) +
          absl::Nanoseconds(record.recorded_at().nanos());
@@ -80,8 +79,7 @@ absl::Status ReplayedViews::ApplyRecord(uint64_t position,
       continue;
     }
     RETURN_IF_ERROR(Annotate(slot.projection->Apply(applied, slot.rows),
-                             absl::StrCat("replaying ",
-                                          slot.projection->name(),
+                             absl::StrCat("replaying ", slot.projection->name(),
                                           " at position ", position)));
   }
   return absl::OkStatus();

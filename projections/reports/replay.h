@@ -26,8 +26,8 @@
 #include "absl/time/time.h"
 #include "core/log/event_log.h"
 #include "projections/reports/memory_view.h"
-#include "prongsai/v1/record.pb.h"
 #include "projections/runtime/projection.h"
+#include "prongsai/v1/record.pb.h"
 
 namespace prongsai::reports {
 

@@ -84,16 +84,15 @@ absl::Status ReadFlags(const Args& args, v1::ReadOptions* read) {
     absl::Status status =
         query::ParseAsOf(args.get("as-of"), absl::Now(), read->mutable_as_of());
     if (!status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", status.message()));
+      return absl::InvalidArgumentError(absl::StrCat("--", status.message()));
     }
   }
   if (args.has("min-position")) {
     uint64_t position = 0;
     if (!absl::SimpleAtoi(args.get("min-position"), &position)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--min-position: \"", args.get("min-position"),
-          "\" is not a log position"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--min-position: \"", args.get("min-position"),
+                       "\" is not a log position"));
     }
     read->set_min_position(position);
   }
@@ -105,9 +104,9 @@ absl::Status ReadFlags(const Args& args, v1::ReadOptions* read) {
           "--wait: \"", args.get("wait"), "\" is not a duration like 5s"));
     }
     read->mutable_wait_timeout()->set_seconds(absl::ToInt64Seconds(wait));
-    read->mutable_wait_timeout()->set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(wait - absl::Seconds(absl::ToInt64Seconds(
-                                            wait)))));
+    read->mutable_wait_timeout()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(
+            wait - absl::Seconds(absl::ToInt64Seconds(wait)))));
   }
   return absl::OkStatus();
 }
@@ -140,8 +139,8 @@ absl::StatusOr<query::ReportFormat> FormatFlag(const Args& args,
     }
     return format;
   }
-  const std::string extension = absl::AsciiStrToLower(
-      std::filesystem::path(output).extension().string());
+  const std::string extension =
+      absl::AsciiStrToLower(std::filesystem::path(output).extension().string());
   if (extension == ".html" || extension == ".htm") {
     return query::ReportFormat::kHtml;
   }
@@ -235,7 +234,8 @@ int RunIta(const Args& args, v1::Reports::Stub& stub,
 }
 
 absl::Status JsonOnly(const Args& args) {
-  if (args.has("format") && absl::AsciiStrToLower(args.get("format")) != "json") {
+  if (args.has("format") &&
+      absl::AsciiStrToLower(args.get("format")) != "json") {
     return absl::InvalidArgumentError(
         "--format: this report comes as json only; html, csv and xlsx are "
         "for `report ita`");
@@ -342,13 +342,16 @@ const CommandSpec kReportCommand{
     {{"server", "HOST:PORT", "127.0.0.1:50051",
       "address of a running `prongsai serve`"},
      {"district", "CODE", "", "district code 1001-1050"},
-     {"fy", "YEAR", "", "Buddhist-era fiscal year, e.g. 2568; default the "
-                        "current one"},
-     {"round", "ROUND", "", "H1 (Oct-Mar, the 6-month report), H2 (Apr-Sep) "
-                            "or FULL_YEAR (the 12-month report)"},
+     {"fy", "YEAR", "",
+      "Buddhist-era fiscal year, e.g. 2568; default the "
+      "current one"},
+     {"round", "ROUND", "",
+      "H1 (Oct-Mar, the 6-month report), H2 (Apr-Sep) "
+      "or FULL_YEAR (the 12-month report)"},
      {"format", "FORMAT", "", "json, html, csv or xlsx (ita only)"},
-     {"output", "FILE", "", "write to FILE instead of standard output (also "
-                            "-o FILE)"},
+     {"output", "FILE", "",
+      "write to FILE instead of standard output (also "
+      "-o FILE)"},
      {"lang", "LANG", "th", "labels of the HTML report: th or en"},
      {"as-of", "WHEN", "", "a log position, a date or an RFC 3339 time"},
      {"min-position", "N", "", "wait until the views reach log position N"},

@@ -26,16 +26,26 @@ std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00",
-                          absl::Hex(static_cast<unsigned char>(c),
-                                    absl::kZeroPad2));
+          absl::StrAppend(
+              &out, "\\u00",
+              absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
         } else {
           out.push_back(c);
         }
@@ -47,10 +57,10 @@ std::string JsonString(absl::string_view text) {
 
 void SendError(const absl::Status& status, httplib::Response& res) {
   res.status = HttpStatusOf(status.code());
-  res.set_content(absl::StrCat("{\"code\":", JsonString(CodeName(status.code())),
-                               ",\"message\":", JsonString(status.message()),
-                               "}\n"),
-                  "application/json; charset=utf-8");
+  res.set_content(
+      absl::StrCat("{\"code\":", JsonString(CodeName(status.code())),
+                   ",\"message\":", JsonString(status.message()), "}\n"),
+      "application/json; charset=utf-8");
 }
 
 absl::StatusOr<int> IntParam(const httplib::Request& req,
@@ -71,15 +81,15 @@ absl::StatusOr<int> IntParam(const httplib::Request& req,
 absl::Status ReadParams(const httplib::Request& req, absl::Time now,
                         v1::ReadOptions* read) {
   if (req.has_param("as_of")) {
-    RETURN_IF_ERROR(ParseAsOf(req.get_param_value("as_of"), now,
-                              read->mutable_as_of()));
+    RETURN_IF_ERROR(
+        ParseAsOf(req.get_param_value("as_of"), now, read->mutable_as_of()));
   }
   if (req.has_param("min_position")) {
     const std::string value = req.get_param_value("min_position");
     uint64_t position = 0;
     if (!absl::SimpleAtoi(value, &position)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "min_position: \"", value, "\" is not a log position"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("min_position: \"", value, "\" is not a log position"));
     }
     read->set_min_position(position);
   }
@@ -135,8 +145,7 @@ class HttpServerImpl final : public HttpServer {
         !absl::SimpleAtoi(options_.listen.substr(colon + 1), &port) ||
         port < 0 || port > 65535) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "HTTP listen address \"", options_.listen,
-          "\" is not host:port"));
+          "HTTP listen address \"", options_.listen, "\" is not host:port"));
     }
     const std::string host = options_.listen.substr(0, colon);
     Routes();
@@ -183,9 +192,8 @@ class HttpServerImpl final : public HttpServer {
     request.set_district(req.matches[1].str());
     absl::StatusOr<int> fy = IntParam(req, "fy");
     absl::StatusOr<v1::Round> round = RoundParam(req, true);
-    absl::StatusOr<ReportFormat> format =
-        ParseFormat(req.has_param("format") ? req.get_param_value("format")
-                                            : "json");
+    absl::StatusOr<ReportFormat> format = ParseFormat(
+        req.has_param("format") ? req.get_param_value("format") : "json");
     absl::Status read = ReadParams(req, now, request.mutable_read());
     for (const absl::Status& s :
          {fy.status(), round.status(), format.status(), read}) {
@@ -204,8 +212,7 @@ class HttpServerImpl final : public HttpServer {
     }
     HtmlOptions html;
     html.english = req.get_param_value("lang") == "en";
-    absl::StatusOr<std::string> body =
-        RenderItaReport(*report, *format, html);
+    absl::StatusOr<std::string> body = RenderItaReport(*report, *format, html);
     if (!body.ok()) {
       SendError(body.status(), res);
       return;
@@ -290,13 +297,12 @@ class HttpServerImpl final : public HttpServer {
     bool healthy = true;
     for (const projections::ProjectionStatus& s : runner_->Status()) {
       healthy = healthy && s.error.empty();
-      absl::StrAppend(&views, views.empty() ? "" : ",", "{\"name\":",
-                      JsonString(s.name), ",\"position\":", s.position,
-                      ",\"logPosition\":", s.log_position,
-                      s.error.empty()
-                          ? std::string()
+      absl::StrAppend(
+          &views, views.empty() ? "" : ",", "{\"name\":", JsonString(s.name),
+          ",\"position\":", s.position, ",\"logPosition\":", s.log_position,
+          s.error.empty() ? std::string()
                           : absl::StrCat(",\"error\":", JsonString(s.error)),
-                      "}");
+          "}");
     }
     res.status = healthy ? 200 : 503;
     res.set_content(absl::StrCat("{\"status\":\"", healthy ? "ok" : "degraded",
@@ -309,9 +315,9 @@ class HttpServerImpl final : public HttpServer {
     std::ifstream in(absl::StrCat(options_.font_dir, "/", name),
                      std::ios::binary);
     if (!in) {
-      SendError(absl::NotFoundError(absl::StrCat(
-                    "font ", name, " is not installed (package "
-                                   "fonts-thai-tlwg)")),
+      SendError(absl::NotFoundError(absl::StrCat("font ", name,
+                                                 " is not installed (package "
+                                                 "fonts-thai-tlwg)")),
                 res);
       return;
     }
@@ -351,10 +357,8 @@ class HttpServerImpl final : public HttpServer {
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Overview(req, res);
                 });
-    server_.Get("/healthz",
-                [this](const httplib::Request&, httplib::Response& res) {
-                  Health(res);
-                });
+    server_.Get("/healthz", [this](const httplib::Request&,
+                                   httplib::Response& res) { Health(res); });
     server_.Get(R"(/fonts/([A-Za-z0-9_-]+\.ttf))",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Font(req, res);
@@ -388,21 +392,36 @@ class HttpServerImpl final : public HttpServer {
 
 int HttpStatusOf(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk: return 200;
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kFailedPrecondition: return 412;
-    case absl::StatusCode::kOutOfRange: return 400;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kAlreadyExists: return 409;
-    case absl::StatusCode::kAborted: return 409;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kCancelled: return 499;
-    case absl::StatusCode::kUnimplemented: return 501;
-    case absl::StatusCode::kUnavailable: return 503;
-    case absl::StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kFailedPrecondition:
+      return 412;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kCancelled:
+      return 499;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
   }
 }
 

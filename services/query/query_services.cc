@@ -10,8 +10,7 @@ QueryServices::QueryServices(log::EventLog* log,
                              QueryServiceOptions options)
     : options_(std::move(options)),
       runner_(runner),
-      queries_(std::make_unique<ReportQueries>(log, runner,
-                                               options_.queries)),
+      queries_(std::make_unique<ReportQueries>(log, runner, options_.queries)),
       service_(std::make_unique<ReportsService>(
           queries_.get(), options_.http.reveal_personal_data)) {}
 
@@ -25,8 +24,8 @@ absl::Status QueryServices::StartHttp() {
   if (options_.http.listen.empty() || http_ != nullptr) {
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(http_, HttpServer::Start(queries_.get(), runner_,
-                                            options_.http));
+  ASSIGN_OR_RETURN(http_,
+                   HttpServer::Start(queries_.get(), runner_, options_.http));
   return absl::OkStatus();
 }
 

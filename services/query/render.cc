@@ -15,8 +15,7 @@ namespace {
 const char kBom[] = "\xEF\xBB\xBF";
 
 std::string CsvField(absl::string_view text) {
-  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}),
-                      "\"");
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
 }
 
 void CsvLine(const std::vector<std::string>& fields, std::string* out) {
@@ -48,17 +47,22 @@ absl::StatusOr<ReportFormat> ParseFormat(absl::string_view name) {
   if (lower == "xlsx") {
     return ReportFormat::kXlsx;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "format: \"", name, "\" is not a report format; use json, html, csv or "
-      "xlsx"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("format: \"", name,
+                   "\" is not a report format; use json, html, csv or "
+                   "xlsx"));
 }
 
 absl::string_view FormatName(ReportFormat format) {
   switch (format) {
-    case ReportFormat::kHtml: return "html";
-    case ReportFormat::kCsv: return "csv";
-    case ReportFormat::kXlsx: return "xlsx";
-    default: return "json";
+    case ReportFormat::kHtml:
+      return "html";
+    case ReportFormat::kCsv:
+      return "csv";
+    case ReportFormat::kXlsx:
+      return "xlsx";
+    default:
+      return "json";
   }
 }
 
@@ -83,16 +87,16 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   const google::protobuf::util::Status status =
       google::protobuf::util::MessageToJsonString(message, &out, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "printing ", message.GetTypeName(), " as JSON: ",
-        status.message().as_string()));
+    return absl::InternalError(
+        absl::StrCat("printing ", message.GetTypeName(),
+                     " as JSON: ", status.message().as_string()));
   }
   return out;
 }
 
 std::string ReportFileName(const v1::ItaReport& report, ReportFormat format) {
-  return absl::StrCat("ita-", report.district(), "-", report.fiscal_year(),
-                      "-", reports::RoundCode(report.round()), ".",
+  return absl::StrCat("ita-", report.district(), "-", report.fiscal_year(), "-",
+                      reports::RoundCode(report.round()), ".",
                       FormatName(format));
 }
 
@@ -112,9 +116,8 @@ std::string ResultsText(const v1::ItaMeasure& measure) {
 std::string EvidenceText(const v1::ItaMeasure& measure) {
   std::vector<std::string> parts;
   for (const v1::ItaEvidence& e : measure.evidence()) {
-    std::string line = e.caption().empty()
-                           ? std::string("(ไม่มีคำบรรยายภาพ)")
-                           : e.caption();
+    std::string line =
+        e.caption().empty() ? std::string("(ไม่มีคำบรรยายภาพ)") : e.caption();
     absl::StrAppend(&line, "\nSHA-256 ", e.sha256_hex().substr(0, 16), "…");
     if (!e.uri().empty()) {
       absl::StrAppend(&line, "\n", e.uri());
@@ -155,11 +158,10 @@ std::string RenderItaCsv(const v1::ItaReport& report) {
   std::string out = kBom;
   CsvLine({"เครื่องมือ (Tool)", "ตัวชี้วัด (Indicator)", "รหัส (Item)",
            "ประเด็นการประเมิน (Assessment item)", "คะแนน (Score)",
-           "ประเด็นที่ต้องปรับปรุง (What must improve)",
-           "ลำดับมาตรการ (Measure no.)", "มาตรการ/กิจกรรม (Measure)",
-           "สถานะ (Status)", "ผลการดำเนินการ (Results)",
-           "ภาพกิจกรรม/หลักฐาน (Evidence)", "ใช้มาตรการร่วมกับ (Shares measures of)",
-           "ช่องว่าง (Gaps)"},
+           "ประเด็นที่ต้องปรับปรุง (What must improve)", "ลำดับมาตรการ (Measure no.)",
+           "มาตรการ/กิจกรรม (Measure)", "สถานะ (Status)",
+           "ผลการดำเนินการ (Results)", "ภาพกิจกรรม/หลักฐาน (Evidence)",
+           "ใช้มาตรการร่วมกับ (Shares measures of)", "ช่องว่าง (Gaps)"},
           &out);
   for (const v1::ItaTool& tool : report.tools()) {
     for (const v1::ItaIndicator& indicator : tool.indicators()) {
@@ -181,18 +183,18 @@ std::string RenderItaCsv(const v1::ItaReport& report) {
             absl::StrJoin(issues, "\n")};
         if (row.measures().empty()) {
           std::vector<std::string> line = common;
-          line.insert(line.end(), {"", "", "", "", "",
-                                   row.measures_shared_with(),
-                                   absl::StrJoin(gaps, "; ")});
+          line.insert(line.end(),
+                      {"", "", "", "", "", row.measures_shared_with(),
+                       absl::StrJoin(gaps, "; ")});
           CsvLine(line, &out);
           continue;
         }
         for (const v1::ItaMeasure& m : row.measures()) {
           std::vector<std::string> line = common;
-          line.insert(line.end(),
-                      {absl::StrCat(m.number()), m.text(),
-                       m.status_label().th(), ResultsText(m), EvidenceText(m),
-                       "", absl::StrJoin(gaps, "; ")});
+          line.insert(
+              line.end(),
+              {absl::StrCat(m.number()), m.text(), m.status_label().th(),
+               ResultsText(m), EvidenceText(m), "", absl::StrJoin(gaps, "; ")});
           CsvLine(line, &out);
         }
       }

@@ -15,12 +15,24 @@ std::string Escape(absl::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c); break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+        break;
     }
   }
   return out;
@@ -61,28 +73,30 @@ bool HasGap(const v1::ItaRow& row, v1::ItaGap gap) {
 
 std::string StatusClass(v1::ProgressStatus status) {
   switch (status) {
-    case v1::PROGRESS_STATUS_DONE: return "done";
-    case v1::PROGRESS_STATUS_IN_PROGRESS: return "doing";
-    case v1::PROGRESS_STATUS_DROPPED: return "dropped";
-    default: return "todo";
+    case v1::PROGRESS_STATUS_DONE:
+      return "done";
+    case v1::PROGRESS_STATUS_IN_PROGRESS:
+      return "doing";
+    case v1::PROGRESS_STATUS_DROPPED:
+      return "dropped";
+    default:
+      return "todo";
   }
 }
 
 std::string DateText(int64_t seconds, bool english) {
-  const absl::CivilDay day =
-      domain::BangkokDay(absl::FromUnixSeconds(seconds));
+  const absl::CivilDay day = domain::BangkokDay(absl::FromUnixSeconds(seconds));
   return english ? domain::FormatDateEn(day) : domain::FormatDateTh(day);
 }
 
 std::string Shared(const v1::ItaRow& row, bool english) {
   return absl::StrCat(
       "<div class=\"shared\">",
-      english ? absl::StrCat("Shares the measures of ",
-                             Escape(row.measures_shared_with()))
-              : absl::StrCat("ใช้มาตรการร่วมกับ ",
-                             Escape(row.measures_shared_with()),
-                             " (ดูแถว ", Escape(row.measures_shared_with()),
-                             ")"),
+      english
+          ? absl::StrCat("Shares the measures of ",
+                         Escape(row.measures_shared_with()))
+          : absl::StrCat("ใช้มาตรการร่วมกับ ", Escape(row.measures_shared_with()),
+                         " (ดูแถว ", Escape(row.measures_shared_with()), ")"),
       "</div>");
 }
 
@@ -92,14 +106,16 @@ std::string Style(const HtmlOptions& options) {
 @font-face {
   font-family: "ReportThai";
   src: local("TH Sarabun New"), local("THSarabunNew"), local("Sarabun"),
-       local("Laksaman"), url(")css", p, R"css(Laksaman.ttf") format("truetype");
+       local("Laksaman"), url(")css",
+                      p, R"css(Laksaman.ttf") format("truetype");
   font-weight: normal; font-style: normal;
 }
 @font-face {
   font-family: "ReportThai";
   src: local("TH Sarabun New Bold"), local("THSarabunNew-Bold"),
        local("Sarabun Bold"), local("Laksaman Bold"), local("Laksaman-Bold"),
-       url(")css", p, R"css(Laksaman-Bold.ttf") format("truetype");
+       url(")css",
+                      p, R"css(Laksaman-Bold.ttf") format("truetype");
   font-weight: bold; font-style: normal;
 }
 @page { size: A4 landscape; margin: 12mm 10mm 14mm 10mm; }
@@ -165,18 +181,16 @@ void RenderRow(const v1::ItaRow& row, bool english, std::string* out) {
                   Escape(row.item_code()), "</span> ",
                   Text(Pick(row.title(), english)));
   if (row.has_score()) {
-    absl::StrAppend(out, "<span class=\"score\">(",
-                    reports::FormatScore(row.score().value()),
-                    english ? " points)" : " คะแนน)",
-                    "<span class=\"band\">",
-                    reports::BandCode(row.score().band()),
-                    "</span>",
-                    row.score().corrected()
-                        ? absl::StrCat("<span class=\"corrected\">",
-                                       english ? "corrected" : "แก้ไขแล้ว",
-                                       "</span>")
-                        : "",
-                    "</span>");
+    absl::StrAppend(
+        out, "<span class=\"score\">(",
+        reports::FormatScore(row.score().value()),
+        english ? " points)" : " คะแนน)", "<span class=\"band\">",
+        reports::BandCode(row.score().band()), "</span>",
+        row.score().corrected()
+            ? absl::StrCat("<span class=\"corrected\">",
+                           english ? "corrected" : "แก้ไขแล้ว", "</span>")
+            : "",
+        "</span>");
   } else {
     absl::StrAppend(out, Gap(v1::ITA_GAP_SCORE, english));
   }
@@ -185,13 +199,13 @@ void RenderRow(const v1::ItaRow& row, bool english, std::string* out) {
   // Column 2: what must improve.
   absl::StrAppend(out, "<td>");
   for (const v1::ItaIssue& issue : row.issues()) {
-    absl::StrAppend(out, "<div class=\"entry\">", Text(issue.text()),
-                    issue.corrected()
-                        ? absl::StrCat("<span class=\"corrected\">",
-                                       english ? "corrected" : "แก้ไขแล้ว",
-                                       "</span>")
-                        : "",
-                    "</div>");
+    absl::StrAppend(
+        out, "<div class=\"entry\">", Text(issue.text()),
+        issue.corrected()
+            ? absl::StrCat("<span class=\"corrected\">",
+                           english ? "corrected" : "แก้ไขแล้ว", "</span>")
+            : "",
+        "</div>");
   }
   if (HasGap(row, v1::ITA_GAP_ISSUE)) {
     absl::StrAppend(out, Gap(v1::ITA_GAP_ISSUE, english));
@@ -199,9 +213,9 @@ void RenderRow(const v1::ItaRow& row, bool english, std::string* out) {
   absl::StrAppend(out, "</td>");
 
   const bool shared = !row.measures_shared_with().empty();
-  const std::string corrected_tag = absl::StrCat(
-      "<span class=\"corrected\">", english ? "corrected" : "แก้ไขแล้ว",
-      "</span>");
+  const std::string corrected_tag =
+      absl::StrCat("<span class=\"corrected\">",
+                   english ? "corrected" : "แก้ไขแล้ว", "</span>");
 
   // Column 3: the measures.
   absl::StrAppend(out, "<td>");
@@ -223,9 +237,9 @@ void RenderRow(const v1::ItaRow& row, bool english, std::string* out) {
     if (m.results().empty()) {
       absl::StrAppend(
           out, "<div class=\"gap\">",
-          english ? absl::StrCat("Measure ", m.number(), ": no result reported")
-                  : absl::StrCat("มาตรการที่ ", m.number(),
-                                 ": ยังไม่มีผลการดำเนินการ"),
+          english
+              ? absl::StrCat("Measure ", m.number(), ": no result reported")
+              : absl::StrCat("มาตรการที่ ", m.number(), ": ยังไม่มีผลการดำเนินการ"),
           "</div>");
       continue;
     }
@@ -256,9 +270,8 @@ void RenderRow(const v1::ItaRow& row, bool english, std::string* out) {
           out, "<div class=\"evidence\"><span class=\"num\">",
           english ? "Photo" : "ภาพ", " (", english ? "measure " : "มาตรการที่ ",
           m.number(), ")</span> ",
-          e.caption().empty()
-              ? (english ? "(no caption)" : "(ไม่มีคำบรรยายภาพ)")
-              : Text(e.caption()),
+          e.caption().empty() ? (english ? "(no caption)" : "(ไม่มีคำบรรยายภาพ)")
+                              : Text(e.caption()),
           e.corrected() ? corrected_tag : "",
           "<br><span class=\"hash\">SHA-256 ", Escape(e.sha256_hex()),
           "</span>");
@@ -290,7 +303,8 @@ std::string RenderItaHtml(const v1::ItaReport& report,
                                       report.fiscal_year(), " ITA")),
                   "</title>\n<style>", Style(options),
                   "</style>\n</head>\n<body>\n<header>\n<h1>",
-                  Text(Pick(report.title(), en)), "</h1>\n<div class=\"meta\">");
+                  Text(Pick(report.title(), en)),
+                  "</h1>\n<div class=\"meta\">");
   const v1::Reflects& reflects = report.reflects();
   const int64_t evaluated = reflects.evaluated_at().seconds();
   if (en) {
@@ -306,8 +320,8 @@ std::string RenderItaHtml(const v1::ItaReport& report,
   }
   absl::StrAppend(&out, "</div>\n</header>\n");
   if (report.empty()) {
-    absl::StrAppend(&out, "<div class=\"note\">",
-                    Text(Pick(report.note(), en)), "</div>\n");
+    absl::StrAppend(&out, "<div class=\"note\">", Text(Pick(report.note(), en)),
+                    "</div>\n");
   }
 
   absl::StrAppend(&out,
@@ -338,18 +352,17 @@ std::string RenderItaHtml(const v1::ItaReport& report,
                     s.evidence(), " pieces of evidence · ", s.rows_with_gaps(),
                     " rows with gaps</div>");
   } else {
-    absl::StrAppend(&out, "<div>ประเด็นการประเมิน ", s.items(),
-                    " ประเด็น (มีคะแนน ", s.items_scored(), ") · มาตรการ ",
-                    s.measures(), " มาตรการ รายงานผลแล้ว ",
-                    s.measures_with_results(), " มาตรการ · ภาพกิจกรรม ",
-                    s.evidence(), " ภาพ · แถวที่มีช่องว่าง ", s.rows_with_gaps(),
-                    " แถว</div>");
+    absl::StrAppend(
+        &out, "<div>ประเด็นการประเมิน ", s.items(), " ประเด็น (มีคะแนน ",
+        s.items_scored(), ") · มาตรการ ", s.measures(), " มาตรการ รายงานผลแล้ว ",
+        s.measures_with_results(), " มาตรการ · ภาพกิจกรรม ", s.evidence(),
+        " ภาพ · แถวที่มีช่องว่าง ", s.rows_with_gaps(), " แถว</div>");
   }
-  absl::StrAppend(&out, "<div class=\"legend\"><span class=\"gap\">",
-                  en ? "red dashed box" : "กรอบเส้นประสีแดง", "</span> ",
-                  en ? "= a cell with nothing recorded (a gap)"
-                     : "= ช่องที่ยังไม่มีข้อมูลบันทึก",
-                  "</div>\n</footer>\n</body>\n</html>\n");
+  absl::StrAppend(
+      &out, "<div class=\"legend\"><span class=\"gap\">",
+      en ? "red dashed box" : "กรอบเส้นประสีแดง", "</span> ",
+      en ? "= a cell with nothing recorded (a gap)" : "= ช่องที่ยังไม่มีข้อมูลบันทึก",
+      "</div>\n</footer>\n</body>\n</html>\n");
   return out;
 }
 

@@ -87,9 +87,8 @@ absl::Status Check(lxw_error error, absl::string_view what) {
   if (error == LXW_NO_ERROR) {
     return absl::OkStatus();
   }
-  return absl::InternalError(
-      absl::StrCat("writing the XLSX report (", what,
-                   "): ", lxw_strerror(error)));
+  return absl::InternalError(absl::StrCat("writing the XLSX report (", what,
+                                          "): ", lxw_strerror(error)));
 }
 
 std::string GapCell(v1::ItaGap gap) {
@@ -132,7 +131,11 @@ absl::Status WriteTable(lxw_workbook* wb, const Formats& f,
   RETURN_IF_ERROR(merged(report.title().th(), f.title));
   worksheet_set_row(ws, r, 48, nullptr);
   ++r;
-  RETURN_IF_ERROR(merged( absl::StrCat("จัดทำจากบัญชีข้อมูล Prongsai ถึงลำดับที่ ", report.reflects().position(), report.empty() ? absl::StrCat(" · ", report.note().th()) : ""), f.meta));
+  RETURN_IF_ERROR(merged(
+      absl::StrCat(
+          "จัดทำจากบัญชีข้อมูล Prongsai ถึงลำดับที่ ", report.reflects().position(),
+          report.empty() ? absl::StrCat(" · ", report.note().th()) : ""),
+      f.meta));
   ++r;
   const lxw_row_t header_row = r;
   for (int c = 0; c < report.columns_size() && c < 5; ++c) {
@@ -213,13 +216,17 @@ absl::Status WriteMeasures(lxw_workbook* wb, const Formats& f,
   worksheet_set_landscape(ws);
   worksheet_set_paper(ws, kPaperA4);
   worksheet_fit_to_pages(ws, 1, 0);
-  const char* headings[] = {"รหัส (Item)",          "ลำดับ (No.)",
-                            "มาตรการ (Measure)",     "สถานะ (Status)",
-                            "ผลการดำเนินการ (Results)", "หลักฐาน (Evidence)"};
+  const char* headings[] = {"รหัส (Item)",
+                            "ลำดับ (No.)",
+                            "มาตรการ (Measure)",
+                            "สถานะ (Status)",
+                            "ผลการดำเนินการ (Results)",
+                            "หลักฐาน (Evidence)"};
   const double widths[] = {10, 8, 50, 18, 55, 40};
   for (int c = 0; c < 6; ++c) {
     worksheet_set_column(ws, c, c, widths[c], nullptr);
-    RETURN_IF_ERROR(Check(worksheet_write_string(ws, 0, c, headings[c], f.header), "a heading"));
+    RETURN_IF_ERROR(Check(
+        worksheet_write_string(ws, 0, c, headings[c], f.header), "a heading"));
   }
   worksheet_repeat_rows(ws, 0, 0);
   lxw_row_t r = 1;
@@ -227,20 +234,17 @@ absl::Status WriteMeasures(lxw_workbook* wb, const Formats& f,
     for (const v1::ItaIndicator& indicator : tool.indicators()) {
       for (const v1::ItaRow& row : indicator.rows()) {
         for (const v1::ItaMeasure& m : row.measures()) {
-          const std::string values[] = {row.item_code(),
-                                        absl::StrCat(m.number()),
-                                        m.text(),
-                                        m.status_label().th(),
-                                        ResultsText(m),
-                                        EvidenceText(m)};
+          const std::string values[] = {
+              row.item_code(),       absl::StrCat(m.number()), m.text(),
+              m.status_label().th(), ResultsText(m),           EvidenceText(m)};
           for (int c = 0; c < 6; ++c) {
-            lxw_format* format =
-                c == 4 && m.results().empty() ? f.gap : f.cell;
-            const std::string text =
-                c == 4 && m.results().empty()
-                    ? GapCell(v1::ITA_GAP_RESULTS)
-                    : values[c];
-            RETURN_IF_ERROR(Check( worksheet_write_string(ws, r, c, text.c_str(), format), "a measure"));
+            lxw_format* format = c == 4 && m.results().empty() ? f.gap : f.cell;
+            const std::string text = c == 4 && m.results().empty()
+                                         ? GapCell(v1::ITA_GAP_RESULTS)
+                                         : values[c];
+            RETURN_IF_ERROR(
+                Check(worksheet_write_string(ws, r, c, text.c_str(), format),
+                      "a measure"));
           }
           ++r;
         }

@@ -40,8 +40,7 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
 }
 
 std::string TimeText(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t,
-                          domain::BangkokTimeZone());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, domain::BangkokTimeZone());
 }
 
 absl::Status CheckRound(v1::Round round, bool allow_unset) {
@@ -116,10 +115,10 @@ absl::Status CheckDistrictCode(absl::string_view district) {
     return absl::InvalidArgumentError(
         "district: required; a district code 1001-1050");
   }
-  const bool digits =
-      district.size() == 4 &&
-      std::all_of(district.begin(), district.end(),
-                  [](char c) { return absl::ascii_isdigit(c); });
+  const bool digits = district.size() == 4 &&
+                      std::all_of(district.begin(), district.end(), [](char c) {
+                        return absl::ascii_isdigit(c);
+                      });
   if (!digits) {
     return absl::InvalidArgumentError(
         absl::StrCat("district: \"", district,
@@ -152,9 +151,9 @@ absl::StatusOr<std::unique_ptr<ReportQueries::Source>> ReportQueries::Open(
       case v1::AsOf::kTime: {
         const absl::Time t = ToTime(read.as_of().time());
         if (t > now) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "read.as_of.time: ", TimeText(t), " is in the future (now is ",
-              TimeText(now), ")"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("read.as_of.time: ", TimeText(t),
+                           " is in the future (now is ", TimeText(now), ")"));
         }
         break;
       }
@@ -206,21 +205,19 @@ absl::StatusOr<std::unique_ptr<ReportQueries::Source>> ReportQueries::Open(
   }
 
   // Every view an answer reads must be running.
-  const std::vector<projections::ProjectionStatus> statuses =
-      runner_->Status();
+  const std::vector<projections::ProjectionStatus> statuses = runner_->Status();
   for (absl::string_view name : views) {
-    auto it = std::find_if(statuses.begin(), statuses.end(),
-                           [&](const projections::ProjectionStatus& s) {
-                             return s.name == name;
-                           });
+    auto it = std::find_if(
+        statuses.begin(), statuses.end(),
+        [&](const projections::ProjectionStatus& s) { return s.name == name; });
     if (it == statuses.end()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the view ", name, " is not running on this server"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the view ", name, " is not running on this server"));
     }
     if (!it->error.empty()) {
-      return absl::UnavailableError(absl::StrCat(
-          "the view ", name, " stopped at log position ", it->position, ": ",
-          it->error));
+      return absl::UnavailableError(
+          absl::StrCat("the view ", name, " stopped at log position ",
+                       it->position, ": ", it->error));
     }
   }
 
@@ -242,8 +239,7 @@ absl::StatusOr<std::unique_ptr<ReportQueries::Source>> ReportQueries::Open(
   absl::Time evaluated_at = now;
   if (read.as_of().has_time()) {
     evaluated_at = ToTime(read.as_of().time());
-    ASSIGN_OR_RETURN(position,
-                     reports::PositionAtTime(log_, evaluated_at));
+    ASSIGN_OR_RETURN(position, reports::PositionAtTime(log_, evaluated_at));
   } else {
     position = read.as_of().position();
     if (position > 0) {
@@ -255,8 +251,8 @@ absl::StatusOr<std::unique_ptr<ReportQueries::Source>> ReportQueries::Open(
   // position, replay it; otherwise read the streams from the log.
   bool journal_ok = false;
   for (const projections::ProjectionStatus& status : statuses) {
-    journal_ok = journal_ok || (status.name == reports::kJournalView &&
-                                status.error.empty());
+    journal_ok = journal_ok ||
+                 (status.name == reports::kJournalView && status.error.empty());
   }
   ASSIGN_OR_RETURN(std::unique_ptr<projections::ViewSnapshot> snapshot,
                    runner_->Snapshot());
@@ -295,10 +291,9 @@ absl::StatusOr<int> ReportQueries::FiscalYear(int requested,
         current, " (Gregorian + 543)"));
   }
   if (requested > current + 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("fiscal_year: FY ", requested,
-                     " is too far ahead; the current fiscal year is FY ",
-                     current));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "fiscal_year: FY ", requested,
+        " is too far ahead; the current fiscal year is FY ", current));
   }
   return requested;
 }
@@ -307,14 +302,14 @@ absl::StatusOr<v1::ItaReport> ReportQueries::ItaReport(
     const v1::ItaReportRequest& request, const Reader& reader) {
   RETURN_IF_ERROR(CheckDistrictCode(request.district()));
   RETURN_IF_ERROR(CheckRound(request.round(), false));
-  ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
-                   Open(request.read(), {request.district()}, {kProgressView},
-                        reader));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Source> source,
+      Open(request.read(), {request.district()}, {kProgressView}, reader));
   ASSIGN_OR_RETURN(int fy, FiscalYear(request.fiscal_year(), *source));
-  ASSIGN_OR_RETURN(v1::ItaReport report,
-                   reports::BuildItaReport(source->view(kProgressView),
-                                           request.district(), fy,
-                                           request.round()));
+  ASSIGN_OR_RETURN(
+      v1::ItaReport report,
+      reports::BuildItaReport(source->view(kProgressView), request.district(),
+                              fy, request.round()));
   *report.mutable_reflects() = source->reflects;
   return report;
 }
@@ -322,14 +317,14 @@ absl::StatusOr<v1::ItaReport> ReportQueries::ItaReport(
 absl::StatusOr<v1::Scorecard> ReportQueries::Scorecard(
     const v1::ScorecardRequest& request, const Reader& reader) {
   RETURN_IF_ERROR(CheckDistrictCode(request.district()));
-  ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
-                   Open(request.read(), {request.district()}, {kProgressView},
-                        reader));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Source> source,
+      Open(request.read(), {request.district()}, {kProgressView}, reader));
   ASSIGN_OR_RETURN(int fy, FiscalYear(request.fiscal_year(), *source));
-  ASSIGN_OR_RETURN(v1::Scorecard card,
-                   reports::BuildScorecard(source->view(kProgressView),
-                                           request.district(), fy,
-                                           source->today()));
+  ASSIGN_OR_RETURN(
+      v1::Scorecard card,
+      reports::BuildScorecard(source->view(kProgressView), request.district(),
+                              fy, source->today()));
   *card.mutable_reflects() = source->reflects;
   return card;
 }
@@ -344,15 +339,14 @@ absl::StatusOr<v1::GiftRegister> ReportQueries::GiftRegister(
   if (!request.district().empty()) {
     districts.push_back(request.district());
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
-                   Open(request.read(), districts, {kProgressView, kGiftsView},
-                        reader));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Source> source,
+      Open(request.read(), districts, {kProgressView, kGiftsView}, reader));
   ASSIGN_OR_RETURN(int fy, FiscalYear(request.fiscal_year(), *source));
   ASSIGN_OR_RETURN(v1::GiftRegister reg,
-                   reports::BuildGiftRegister(source->views(),
-                                              request.district(), fy,
-                                              request.round(),
-                                              reader.may_see_personal_data));
+                   reports::BuildGiftRegister(
+                       source->views(), request.district(), fy, request.round(),
+                       reader.may_see_personal_data));
   *reg.mutable_reflects() = source->reflects;
   return reg;
 }
@@ -371,11 +365,10 @@ absl::StatusOr<v1::ComplaintStats> ReportQueries::ComplaintStats(
                    Open(request.read(), districts,
                         {kProgressView, kComplaintsView}, reader));
   ASSIGN_OR_RETURN(int fy, FiscalYear(request.fiscal_year(), *source));
-  ASSIGN_OR_RETURN(v1::ComplaintStats stats,
-                   reports::BuildComplaintStats(source->views(),
-                                                request.district(), fy,
-                                                request.round(),
-                                                source->today()));
+  ASSIGN_OR_RETURN(
+      v1::ComplaintStats stats,
+      reports::BuildComplaintStats(source->views(), request.district(), fy,
+                                   request.round(), source->today()));
   *stats.mutable_reflects() = source->reflects;
   return stats;
 }
@@ -387,9 +380,9 @@ absl::StatusOr<v1::CityOverview> ReportQueries::CityOverview(
       Open(request.read(), {},
            {kProgressView, kGiftsView, kComplaintsView, kCityView}, reader));
   ASSIGN_OR_RETURN(int fy, FiscalYear(request.fiscal_year(), *source));
-  ASSIGN_OR_RETURN(v1::CityOverview overview,
-                   reports::BuildCityOverview(source->views(), fy,
-                                              source->today()));
+  ASSIGN_OR_RETURN(
+      v1::CityOverview overview,
+      reports::BuildCityOverview(source->views(), fy, source->today()));
   *overview.mutable_reflects() = source->reflects;
   return overview;
 }

@@ -24,9 +24,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/log/event_log.h"
-#include "prongsai/v1/reports.pb.h"
 #include "projections/reports/builders.h"
 #include "projections/runtime/runner.h"
+#include "prongsai/v1/reports.pb.h"
 
 namespace prongsai::query {
 
@@ -73,7 +73,6 @@ class ReportQueries {
   class Source;
 
  private:
-
   // Checks `read`, waits for min_position, and opens the views an answer
   // reads: live, or replayed for `districts` (all when empty) at as_of.
   absl::StatusOr<std::unique_ptr<Source>> Open(

@@ -49,8 +49,7 @@ grpc::Status ReportsService::GetScorecard(grpc::ServerContext* context,
 grpc::Status ReportsService::GetGiftRegister(
     grpc::ServerContext* context, const v1::GiftRegisterRequest* request,
     v1::GiftRegister* response) {
-  return Answer(queries_->GiftRegister(*request, ReaderOf(*context)),
-                response);
+  return Answer(queries_->GiftRegister(*request, ReaderOf(*context)), response);
 }
 
 grpc::Status ReportsService::GetComplaintStats(
@@ -63,8 +62,7 @@ grpc::Status ReportsService::GetComplaintStats(
 grpc::Status ReportsService::GetCityOverview(
     grpc::ServerContext* context, const v1::CityOverviewRequest* request,
     v1::CityOverview* response) {
-  return Answer(queries_->CityOverview(*request, ReaderOf(*context)),
-                response);
+  return Answer(queries_->CityOverview(*request, ReaderOf(*context)), response);
 }
 
 }  // namespace prongsai::query

@@ -58,9 +58,9 @@ TEST_F(ReportCommandTest, SavesTheItaReportInEveryFormat) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.file);
     const std::string path = dir_.Sub(c.file);
-    std::vector<std::string> argv = {"ita",  "--district", "1045", "--fy",
-                                     "2568", "--round",    "H1",   "-o",
-                                     path};
+    std::vector<std::string> argv = {"ita",  "--district", "1045",
+                                     "--fy", "2568",       "--round",
+                                     "H1",   "-o",         path};
     argv.insert(argv.end(), c.extra.begin(), c.extra.end());
     EXPECT_EQ(Run(argv), 0);
     const std::string bytes = ReadFile(path);
@@ -69,8 +69,8 @@ TEST_F(ReportCommandTest, SavesTheItaReportInEveryFormat) {
   // The HTML saved to disk finds the machine's Thai font directly.
   EXPECT_TRUE(absl::StrContains(ReadFile(dir_.Sub("report.html")),
                                 "file:///usr/share/fonts/truetype/tlwg/"));
-  EXPECT_TRUE(absl::StrContains(ReadFile(dir_.Sub("report.html")),
-                                "วังทองหลาง"));
+  EXPECT_TRUE(
+      absl::StrContains(ReadFile(dir_.Sub("report.html")), "วังทองหลาง"));
 }
 
 TEST_F(ReportCommandTest, TheOtherReportsComeAsJson) {
@@ -80,8 +80,8 @@ TEST_F(ReportCommandTest, TheOtherReportsComeAsJson) {
       {"gifts", "--fy", "2568", "--round", "FULL_YEAR"},
       {"complaints", "--fy", "2568"},
       {"city", "--fy", "2568"},
-      {"ita", "--district", "1045", "--fy", "2568", "--round", "H1",
-       "--as-of", "100"},
+      {"ita", "--district", "1045", "--fy", "2568", "--round", "H1", "--as-of",
+       "100"},
   };
   for (std::vector<std::string> argv : cases) {
     SCOPED_TRACE(argv[0]);

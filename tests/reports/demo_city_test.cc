@@ -3,13 +3,14 @@
 // retractions a hard test of the views: every view rebuilt equals the view
 // kept incrementally, and every answer replayed from the log (as_of) equals
 // the live one at the same position.
+#include "projections/reports/demo_city.h"
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/hash.h"
 #include "core/domain/calendar.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "projections/reports/demo_city.h"
 #include "projections/reports/replay.h"
 #include "tests/reports/report_stack.h"
 
@@ -81,8 +82,8 @@ class DemoCityStackTest : public ::testing::Test {
     ASSERT_TRUE(stats.ok()) << stats.status();
     stats_ = *stats;
     ASSERT_TRUE(stack_->runner()->CatchUp().ok());
-    current_fy_ = domain::FiscalYearOf(
-        domain::BangkokDay(absl::FromUnixSeconds(now)));
+    current_fy_ =
+        domain::FiscalYearOf(domain::BangkokDay(absl::FromUnixSeconds(now)));
   }
 
   prongsai::testing::TempDir dir_;
@@ -95,21 +96,33 @@ TEST_F(DemoCityStackTest, EveryEventPassesTheDomainRules) {
   // SetUp appended every batch through the ingest; here, what they held.
   EXPECT_GT(stats_.events, 20'000);
   EXPECT_LT(stats_.events, 30'000);
-  for (const char* kind :
-       {"score_recorded", "improvement_issue_identified", "measure_planned",
-        "measure_progress_reported", "evidence_attached", "meeting_held",
-        "policy_announced", "working_group_appointed", "disclosure_published",
-        "disclosure_checklist_assigned", "gift_report_filed",
-        "gift_reports_submitted", "complaint_received", "complaint_assigned",
-        "complaint_closed", "budget_review_held", "community_project_approved",
-        "service_request_received", "service_request_completed",
-        "event_corrected", "event_retracted", "framework_published"}) {
+  for (const char* kind : {"score_recorded",
+                           "improvement_issue_identified",
+                           "measure_planned",
+                           "measure_progress_reported",
+                           "evidence_attached",
+                           "meeting_held",
+                           "policy_announced",
+                           "working_group_appointed",
+                           "disclosure_published",
+                           "disclosure_checklist_assigned",
+                           "gift_report_filed",
+                           "gift_reports_submitted",
+                           "complaint_received",
+                           "complaint_assigned",
+                           "complaint_closed",
+                           "budget_review_held",
+                           "community_project_approved",
+                           "service_request_received",
+                           "service_request_completed",
+                           "event_corrected",
+                           "event_retracted",
+                           "framework_published"}) {
     EXPECT_GT(stats_.by_kind[kind], 0) << kind;
   }
   // Service requests are most of the volume, as in the catalog.
   EXPECT_GT(stats_.by_kind["service_request_received"], stats_.events / 4);
-  for (const projections::ProjectionStatus& s :
-       stack_->runner()->Status()) {
+  for (const projections::ProjectionStatus& s : stack_->runner()->Status()) {
     EXPECT_EQ(s.error, "") << s.name;
     EXPECT_EQ(s.position, stack_->log()->LastPosition()) << s.name;
   }
@@ -203,8 +216,8 @@ TEST_F(DemoCityStackTest, TheJournalReplaysWhatTheLogReplays) {
       stack_->runner()->Snapshot();
   ASSERT_TRUE(snapshot.ok());
   const uint64_t last = stack_->log()->LastPosition();
-  const std::vector<absl::string_view> views = {
-      kProgressView, kGiftsView, kComplaintsView, kCityView};
+  const std::vector<absl::string_view> views = {kProgressView, kGiftsView,
+                                                kComplaintsView, kCityView};
   for (const uint64_t position : {last / 3, last / 2, last}) {
     for (const std::vector<std::string>& districts :
          std::vector<std::vector<std::string>>{{"1045"}, {}}) {

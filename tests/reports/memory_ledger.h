@@ -30,8 +30,7 @@ class MemoryLedger {
       record.set_sequence(++sequences_[stream]);
       *record.mutable_event() = event;
       const std::string bytes = record.SerializeAsString();
-      const projections::AppliedRecord applied{record, ++position_, "",
-                                               bytes};
+      const projections::AppliedRecord applied{record, ++position_, "", bytes};
       for (size_t i = 0; i < projections_.size(); ++i) {
         if (projections_[i]->Wants(record)) {
           RETURN_IF_ERROR(projections_[i]->Apply(applied, views_[i]));

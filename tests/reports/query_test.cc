@@ -132,8 +132,8 @@ class QueryTest : public ::testing::Test {
     return report;
   }
 
-  absl::StatusOr<v1::AppendResponse> Append(std::vector<v1::Event> events,
-                                            const std::string& stream = "1045") {
+  absl::StatusOr<v1::AppendResponse> Append(
+      std::vector<v1::Event> events, const std::string& stream = "1045") {
     absl::StatusOr<v1::AppendResponse> appended =
         stack_->Append(stream, events);
     EXPECT_TRUE(appended.ok()) << appended.status();
@@ -175,8 +175,8 @@ TEST_F(QueryTest, CorrectionsAndRetractionsShowAsCorrected) {
     return e.has_improvement_issue_identified() &&
            e.improvement_issue_identified().item_code() == "I3";
   });
-  const v1::Event& evidence = SeedEvent(
-      [](const v1::Event& e) { return e.has_evidence_attached(); });
+  const v1::Event& evidence =
+      SeedEvent([](const v1::Event& e) { return e.has_evidence_attached(); });
   const v1::Event& progress = SeedEvent([&](const v1::Event& e) {
     return e.has_measure_progress_reported() &&
            e.measure_progress_reported().measure_id() ==
@@ -228,8 +228,7 @@ TEST_F(QueryTest, CorrectionsAndRetractionsShowAsCorrected) {
   const v1::ItaRow* i3 = FindRow(*after, "I3");
   ASSERT_NE(i3, nullptr);
   EXPECT_TRUE(i3->issues().empty());
-  EXPECT_NE(std::find(i3->gaps().begin(), i3->gaps().end(),
-                      v1::ITA_GAP_ISSUE),
+  EXPECT_NE(std::find(i3->gaps().begin(), i3->gaps().end(), v1::ITA_GAP_ISSUE),
             i3->gaps().end());
   EXPECT_EQ(after->summary().evidence(), before->summary().evidence() - 1);
   EXPECT_EQ(after->summary().measures(), before->summary().measures());
@@ -254,8 +253,7 @@ TEST_F(QueryTest, AsOfRedrawsTheReportAsTheLedgerStoodThen) {
   });
   v1::Event changed = score;
   changed.mutable_score_recorded()->set_score(70);
-  ASSERT_TRUE(
-      Append({Correction(score, changed, Bangkok(2025, 5, 20))}).ok());
+  ASSERT_TRUE(Append({Correction(score, changed, Bangkok(2025, 5, 20))}).ok());
 
   auto i7_score = [](const v1::ItaReport& report) {
     return FindRow(report, "I7")->score().value();
@@ -282,8 +280,8 @@ TEST_F(QueryTest, AsOfRedrawsTheReportAsTheLedgerStoodThen) {
     SCOPED_TRACE(c.name);
     v1::ReadOptions read;
     *read.mutable_as_of() = c.as_of;
-    absl::StatusOr<v1::ItaReport> report = Ita("1045", 2568, v1::ROUND_H1,
-                                               read);
+    absl::StatusOr<v1::ItaReport> report =
+        Ita("1045", 2568, v1::ROUND_H1, read);
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_DOUBLE_EQ(i7_score(*report), c.score);
     EXPECT_TRUE(report->reflects().has_as_of());
@@ -331,8 +329,8 @@ TEST_F(QueryTest, ReadYourWritesWaitsForTheViews) {
   ReportStack stack(dir.path());
   ASSERT_TRUE(stack.Open({.background = false, .http = false}).ok());
   ASSERT_TRUE(stack.AppendCity().ok());
-  absl::StatusOr<v1::AppendResponse> appended = stack.AppendOnly(
-      "1045", {seed_.begin(), seed_.begin() + 20});
+  absl::StatusOr<v1::AppendResponse> appended =
+      stack.AppendOnly("1045", {seed_.begin(), seed_.begin() + 20});
   ASSERT_TRUE(appended.ok()) << appended.status();
 
   v1::ItaReportRequest request;
@@ -405,38 +403,85 @@ TEST_F(QueryTest, BadInputGetsAClearError) {
   beyond.set_position(stack_->log()->LastPosition() + 10);
   const std::string ita = "/v1/districts/";
   const std::vector<Case> cases = {
-      {"unknown district", "9999", 2568, v1::ROUND_H1, {},
-       absl::StatusCode::kNotFound, "unknown district code \"9999\"", 404,
-       ita + "9999/ita-report?fy=2568&round=H1"},
-      {"malformed district", "wang", 2568, v1::ROUND_H1, {},
-       absl::StatusCode::kInvalidArgument, "is not a district code", 400,
-       ita + "wang/ita-report?fy=2568&round=H1"},
-      {"no district", "", 2568, v1::ROUND_H1, {},
-       absl::StatusCode::kInvalidArgument, "district: required", 400,
-       ita + "/ita-report?fy=2568&round=H1"},
-      {"fiscal year without a framework", "1045", 2560, v1::ROUND_H1, {},
+      {"unknown district",
+       "9999",
+       2568,
+       v1::ROUND_H1,
+       {},
        absl::StatusCode::kNotFound,
-       "no ITA framework is published for FY 2560; published: FY 2568", 404,
+       "unknown district code \"9999\"",
+       404,
+       ita + "9999/ita-report?fy=2568&round=H1"},
+      {"malformed district",
+       "wang",
+       2568,
+       v1::ROUND_H1,
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "is not a district code",
+       400,
+       ita + "wang/ita-report?fy=2568&round=H1"},
+      {"no district",
+       "",
+       2568,
+       v1::ROUND_H1,
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "district: required",
+       400,
+       ita + "/ita-report?fy=2568&round=H1"},
+      {"fiscal year without a framework",
+       "1045",
+       2560,
+       v1::ROUND_H1,
+       {},
+       absl::StatusCode::kNotFound,
+       "no ITA framework is published for FY 2560; published: FY 2568",
+       404,
        ita + "1045/ita-report?fy=2560&round=H1"},
-      {"gregorian year", "1045", 2025, v1::ROUND_H1, {},
-       absl::StatusCode::kInvalidArgument, "not a Buddhist-era fiscal year",
-       400, ita + "1045/ita-report?fy=2025&round=H1"},
-      {"fiscal year far ahead", "1045", 2590, v1::ROUND_H1, {},
-       absl::StatusCode::kInvalidArgument, "too far ahead", 400,
+      {"gregorian year",
+       "1045",
+       2025,
+       v1::ROUND_H1,
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "not a Buddhist-era fiscal year",
+       400,
+       ita + "1045/ita-report?fy=2025&round=H1"},
+      {"fiscal year far ahead",
+       "1045",
+       2590,
+       v1::ROUND_H1,
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "too far ahead",
+       400,
        ita + "1045/ita-report?fy=2590&round=H1"},
-      {"no round", "1045", 2568, v1::ROUND_UNSPECIFIED, {},
-       absl::StatusCode::kInvalidArgument, "round: required", 400,
+      {"no round",
+       "1045",
+       2568,
+       v1::ROUND_UNSPECIFIED,
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "round: required",
+       400,
        ita + "1045/ita-report?fy=2568"},
-      {"round that does not exist", "1045", 2568, 7, {},
-       absl::StatusCode::kInvalidArgument, "is not a round", 400,
+      {"round that does not exist",
+       "1045",
+       2568,
+       7,
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "is not a round",
+       400,
        ita + "1045/ita-report?fy=2568&round=H3"},
       {"as_of in the future", "1045", 2568, v1::ROUND_H1, future,
        absl::StatusCode::kInvalidArgument, "is in the future", 400,
        ita + "1045/ita-report?fy=2568&round=H1&as_of=2030-01-01"},
       {"as_of beyond the log", "1045", 2568, v1::ROUND_H1, beyond,
        absl::StatusCode::kInvalidArgument, "beyond the end of the log", 400,
-       absl::StrCat(ita, "1045/ita-report?fy=2568&round=H1&as_of=",
-                    beyond.position())},
+       absl::StrCat(
+           ita, "1045/ita-report?fy=2568&round=H1&as_of=", beyond.position())},
   };
   httplib::Client client("127.0.0.1", stack_->http_port());
   for (const Case& c : cases) {
@@ -479,6 +524,72 @@ TEST_F(QueryTest, BadInputGetsAClearError) {
   }
 }
 
+TEST_F(QueryTest, EveryQueryRefusesBadInput) {
+  query::ReportQueries& q = stack_->queries();
+  v1::ReadOptions future;
+  future.mutable_as_of()->mutable_time()->set_seconds(testing::kTestNowSeconds +
+                                                      3600);
+  struct Case {
+    std::string name;
+    absl::Status status;
+    absl::StatusCode code;
+    std::string message;
+  };
+  auto scorecard = [&](const std::string& district, int fy,
+                       v1::ReadOptions read = {}) {
+    v1::ScorecardRequest r;
+    r.set_district(district);
+    r.set_fiscal_year(fy);
+    *r.mutable_read() = read;
+    return q.Scorecard(r).status();
+  };
+  auto gifts = [&](const std::string& district, int round) {
+    v1::GiftRegisterRequest r;
+    r.set_district(district);
+    r.set_fiscal_year(2568);
+    r.set_round(static_cast<v1::Round>(round));
+    return q.GiftRegister(r).status();
+  };
+  auto complaints = [&](const std::string& district, int round) {
+    v1::ComplaintStatsRequest r;
+    r.set_district(district);
+    r.set_fiscal_year(2568);
+    r.set_round(static_cast<v1::Round>(round));
+    return q.ComplaintStats(r).status();
+  };
+  auto overview = [&](int fy, v1::ReadOptions read = {}) {
+    v1::CityOverviewRequest r;
+    r.set_fiscal_year(fy);
+    *r.mutable_read() = read;
+    return q.CityOverview(r).status();
+  };
+  const Case cases[] = {
+      {"scorecard of an unknown district", scorecard("1099", 2568),
+       absl::StatusCode::kNotFound, "unknown district code"},
+      {"scorecard of a year without a framework", scorecard("1045", 2567),
+       absl::StatusCode::kNotFound, "no ITA framework"},
+      {"scorecard as of the future", scorecard("1045", 2568, future),
+       absl::StatusCode::kInvalidArgument, "in the future"},
+      {"gift register without a round", gifts("1045", v1::ROUND_UNSPECIFIED),
+       absl::StatusCode::kInvalidArgument, "round: required"},
+      {"gift register of an unknown district", gifts("0000", v1::ROUND_H1),
+       absl::StatusCode::kNotFound, "unknown district code"},
+      {"complaints of a round that does not exist", complaints("", 9),
+       absl::StatusCode::kInvalidArgument, "is not a round"},
+      {"complaints of a malformed district", complaints("10450", 0),
+       absl::StatusCode::kInvalidArgument, "not a district code"},
+      {"overview of a year without a framework", overview(2566),
+       absl::StatusCode::kNotFound, "no ITA framework"},
+      {"overview as of the future", overview(2568, future),
+       absl::StatusCode::kInvalidArgument, "in the future"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(c.status.code(), c.code) << c.status;
+    EXPECT_TRUE(absl::StrContains(c.status.message(), c.message)) << c.status;
+  }
+}
+
 TEST_F(QueryTest, AnEmptyDistrictGetsAnEmptyReportThatSaysSo) {
   absl::StatusOr<v1::ItaReport> report = Ita("1001");
   ASSERT_TRUE(report.ok()) << report.status();
@@ -495,8 +606,8 @@ TEST_F(QueryTest, AnEmptyDistrictGetsAnEmptyReportThatSaysSo) {
 TEST_F(QueryTest, GiftRegisterCountsAndTheReportToTheCentre) {
   auto gift = [](const std::string& id, v1::Date received, int64_t satang,
                  v1::GiftDisposition disposition) {
-    v1::Event e = NewEvent(Bangkok(received.year(), received.month(),
-                                   received.day()));
+    v1::Event e =
+        NewEvent(Bangkok(received.year(), received.month(), received.day()));
     v1::GiftReportFiled* g = e.mutable_gift_report_filed();
     g->set_report_id(id);
     g->mutable_official()->set_subject_id("person-" + id);
@@ -509,14 +620,14 @@ TEST_F(QueryTest, GiftRegisterCountsAndTheReportToTheCentre) {
     g->set_disposition(disposition);
     return e;
   };
-  const v1::Event g1 = gift("G1", MakeDate(2024, 11, 10), 50'000,
-                            v1::GIFT_DISPOSITION_DECLINED);
+  const v1::Event g1 =
+      gift("G1", MakeDate(2024, 11, 10), 50'000, v1::GIFT_DISPOSITION_DECLINED);
   const v1::Event g2 = gift("G2", MakeDate(2025, 1, 2), 500'000,
                             v1::GIFT_DISPOSITION_HANDED_TO_AGENCY);
-  const v1::Event g3 = gift("G3", MakeDate(2025, 2, 1), 0,
-                            v1::GIFT_DISPOSITION_RETURNED);
-  const v1::Event g4 = gift("G4", MakeDate(2025, 5, 1), 100'000,
-                            v1::GIFT_DISPOSITION_DECLINED);
+  const v1::Event g3 =
+      gift("G3", MakeDate(2025, 2, 1), 0, v1::GIFT_DISPOSITION_RETURNED);
+  const v1::Event g4 =
+      gift("G4", MakeDate(2025, 5, 1), 100'000, v1::GIFT_DISPOSITION_DECLINED);
   v1::Event submitted = NewEvent(Bangkok(2025, 4, 5));
   v1::GiftReportsSubmitted* s = submitted.mutable_gift_reports_submitted();
   s->set_submission_id("S-2568-H1");
@@ -652,20 +763,19 @@ TEST_F(QueryTest, ComplaintStatisticsWithoutPersonalData) {
   reopened.mutable_complaint_reopened()->set_complaint_id("C2");
   reopened.mutable_complaint_reopened()->set_reason("ผู้ร้องส่งข้อมูลเพิ่ม");
   ASSERT_TRUE(
-      Append({received("C1", MakeDate(2024, 10, 20),
-                       v1::COMPLAINT_CHANNEL_WEBSITE,
-                       v1::COMPLAINT_CATEGORY_BRIBERY, true),
-              assigned, closed("C1", Bangkok(2024, 11, 19)),
-              received("C2", MakeDate(2024, 12, 1),
-                       v1::COMPLAINT_CHANNEL_HOTLINE_1555,
-                       v1::COMPLAINT_CATEGORY_SERVICE_DELAY, false),
-              closed("C2", Bangkok(2024, 12, 11)), reopened,
-              received("C3", MakeDate(2025, 2, 10),
-                       v1::COMPLAINT_CHANNEL_WALK_IN,
-                       v1::COMPLAINT_CATEGORY_MISCONDUCT, true),
-              received("C4", MakeDate(2025, 6, 1), v1::COMPLAINT_CHANNEL_LETTER,
-                       v1::COMPLAINT_CATEGORY_OTHER, true),
-              closed("C4", Bangkok(2025, 6, 21))})
+      Append(
+          {received("C1", MakeDate(2024, 10, 20), v1::COMPLAINT_CHANNEL_WEBSITE,
+                    v1::COMPLAINT_CATEGORY_BRIBERY, true),
+           assigned, closed("C1", Bangkok(2024, 11, 19)),
+           received("C2", MakeDate(2024, 12, 1),
+                    v1::COMPLAINT_CHANNEL_HOTLINE_1555,
+                    v1::COMPLAINT_CATEGORY_SERVICE_DELAY, false),
+           closed("C2", Bangkok(2024, 12, 11)), reopened,
+           received("C3", MakeDate(2025, 2, 10), v1::COMPLAINT_CHANNEL_WALK_IN,
+                    v1::COMPLAINT_CATEGORY_MISCONDUCT, true),
+           received("C4", MakeDate(2025, 6, 1), v1::COMPLAINT_CHANNEL_LETTER,
+                    v1::COMPLAINT_CATEGORY_OTHER, true),
+           closed("C4", Bangkok(2025, 6, 21))})
           .ok());
 
   auto stats = [&](const std::string& district, v1::Round round) {
@@ -767,9 +877,9 @@ TEST_F(QueryTest, CityOverviewShowsEveryDistrictWithItsAlerts) {
   EXPECT_EQ(wang->district_name().th(), "วังทองหลาง");
   EXPECT_EQ(wang->totals().planned(), 64);
   // By 15 January 2026 every FY 2568 measure not done is overdue.
-  EXPECT_EQ(wang->totals().overdue(),
-            wang->totals().planned() - wang->totals().done() -
-                wang->totals().dropped());
+  EXPECT_EQ(wang->totals().overdue(), wang->totals().planned() -
+                                          wang->totals().done() -
+                                          wang->totals().dropped());
   EXPECT_GT(wang->totals().done(), 0);
   std::map<v1::AlertKind, int64_t> a1045 = alerts("1045");
   EXPECT_EQ(a1045[v1::ALERT_KIND_MEASURE_OVERDUE], wang->totals().overdue());

@@ -2,6 +2,8 @@
 // report views in memory: CSV (UTF-8 with a BOM, one line per measure,
 // parseable), XLSX (a zip holding the worksheets), HTML (A4 landscape, a Thai
 // font, gaps visible) and JSON.
+#include "services/query/render.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -13,7 +15,6 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "projections/reports/ita_report.h"
-#include "services/query/render.h"
 #include "tests/reports/memory_ledger.h"
 #include "tests/seed/seed_files.h"
 
@@ -103,16 +104,17 @@ std::vector<std::string> ZipEntries(const std::string& zip) {
 class RenderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(ledger_.Append(std::string(domain::kCityStream),
-                               domain::CityBootstrapEvents())
+    ASSERT_TRUE(ledger_
+                    .Append(std::string(domain::kCityStream),
+                            domain::CityBootstrapEvents())
                     .ok());
     absl::StatusOr<std::vector<v1::Event>> seed =
         prongsai::testing::seed::ReadEventLines(
             prongsai::testing::seed::SeedEventsPath());
     ASSERT_TRUE(seed.ok()) << seed.status();
     ASSERT_TRUE(ledger_.Append("1045", *seed).ok());
-    absl::StatusOr<v1::ItaReport> report = BuildItaReport(
-        ledger_.view(kProgressView), "1045", 2568, v1::ROUND_H1);
+    absl::StatusOr<v1::ItaReport> report =
+        BuildItaReport(ledger_.view(kProgressView), "1045", 2568, v1::ROUND_H1);
     ASSERT_TRUE(report.ok()) << report.status();
     report_ = std::move(*report);
     report_.mutable_reflects()->set_position(ledger_.position());
@@ -171,12 +173,12 @@ TEST_F(RenderTest, XlsxIsAWorkbookWithTheTable) {
   ASSERT_TRUE(xlsx.ok()) << xlsx.status();
   ASSERT_EQ(xlsx->substr(0, 4), std::string("PK\x03\x04", 4));
   const std::vector<std::string> entries = ZipEntries(*xlsx);
-  EXPECT_NE(std::find(entries.begin(), entries.end(),
-                      "xl/worksheets/sheet1.xml"),
-            entries.end());
-  EXPECT_NE(std::find(entries.begin(), entries.end(),
-                      "xl/worksheets/sheet2.xml"),
-            entries.end());
+  EXPECT_NE(
+      std::find(entries.begin(), entries.end(), "xl/worksheets/sheet1.xml"),
+      entries.end());
+  EXPECT_NE(
+      std::find(entries.begin(), entries.end(), "xl/worksheets/sheet2.xml"),
+      entries.end());
   EXPECT_NE(std::find(entries.begin(), entries.end(), "xl/sharedStrings.xml"),
             entries.end());
 }
@@ -188,11 +190,13 @@ TEST_F(RenderTest, HtmlPrintsOnA4LandscapeWithAThaiFontAndVisibleGaps) {
   EXPECT_TRUE(absl::StrContains(html, "@page { size: A4 landscape;"));
   EXPECT_TRUE(absl::StrContains(html, "local(\"TH Sarabun New\")"));
   EXPECT_TRUE(absl::StrContains(html, "url(\"/fonts/Laksaman.ttf\")"));
-  EXPECT_TRUE(absl::StrContains(html, "thead { display: table-header-group; }"));
+  EXPECT_TRUE(
+      absl::StrContains(html, "thead { display: table-header-group; }"));
   // The title block as the seed writes it.
-  EXPECT_TRUE(absl::StrContains(
-      html, "ของสำนักงานเขตวังทองหลาง ประจำปีงบประมาณ พ.ศ. 2568 รอบ 6 "
-            "เดือนแรก (ตุลาคม 2567 - มีนาคม 2568)"));
+  EXPECT_TRUE(
+      absl::StrContains(html,
+                        "ของสำนักงานเขตวังทองหลาง ประจำปีงบประมาณ พ.ศ. 2568 รอบ 6 "
+                        "เดือนแรก (ตุลาคม 2567 - มีนาคม 2568)"));
   // Every tool and indicator heading, every item row.
   for (const v1::ItaTool& tool : report_.tools()) {
     EXPECT_TRUE(absl::StrContains(html, tool.name().th()));

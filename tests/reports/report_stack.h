@@ -18,9 +18,9 @@
 #include "core/domain/bootstrap.h"
 #include "core/domain/reference.h"
 #include "core/log/rocksdb_log.h"
-#include "prongsai/v1/reports.grpc.pb.h"
 #include "projections/reports/report_projections.h"
 #include "projections/runtime/runner.h"
+#include "prongsai/v1/reports.grpc.pb.h"
 #include "services/ingest/ingestor.h"
 #include "services/query/query_services.h"
 #include "tests/seed/seed_files.h"
@@ -43,20 +43,19 @@ class ReportStack {
   ~ReportStack() { Close(); }
 
   absl::Status Open(StackOptions options = {}) {
-    ASSIGN_OR_RETURN(log_, log::OpenRocksDbLog(
-                               {.path = dir_ + "/log", .sync = false}));
+    ASSIGN_OR_RETURN(
+        log_, log::OpenRocksDbLog({.path = dir_ + "/log", .sync = false}));
     ingest::IngestOptions ingest_options;
     ingest_options.clock = [this] {
       return absl::FromUnixSeconds(ingest_seconds_.load());
     };
     ASSIGN_OR_RETURN(ingestor_,
                      ingest::Ingestor::Start(log_.get(), ingest_options));
-    ASSIGN_OR_RETURN(runner_,
-                     projections::ProjectionRunner::Start(
-                         log_.get(),
-                         {.path = dir_ + "/views",
-                          .background = options.background},
-                         ReportProjections()));
+    ASSIGN_OR_RETURN(runner_, projections::ProjectionRunner::Start(
+                                  log_.get(),
+                                  {.path = dir_ + "/views",
+                                   .background = options.background},
+                                  ReportProjections()));
     query::QueryServiceOptions query_options;
     query_options.queries.clock = [this] {
       return absl::FromUnixSeconds(query_seconds_.load());
@@ -73,9 +72,9 @@ class ReportStack {
       return absl::UnavailableError("could not start the gRPC server");
     }
     RETURN_IF_ERROR(services_->StartHttp());
-    stub_ = v1::Reports::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", grpc_port_),
-        grpc::InsecureChannelCredentials()));
+    stub_ = v1::Reports::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                            grpc::InsecureChannelCredentials()));
     return absl::OkStatus();
   }
 
@@ -195,9 +194,9 @@ inline v1::Date MakeDate(int year, int month, int day) {
 
 // Seconds of a Bangkok civil time.
 inline int64_t Bangkok(int year, int month, int day, int hour = 10) {
-  return absl::ToUnixSeconds(absl::FromCivil(
-      absl::CivilSecond(year, month, day, hour, 0, 0),
-      absl::FixedTimeZone(7 * 3600)));
+  return absl::ToUnixSeconds(
+      absl::FromCivil(absl::CivilSecond(year, month, day, hour, 0, 0),
+                      absl::FixedTimeZone(7 * 3600)));
 }
 
 }  // namespace prongsai::reports::testing

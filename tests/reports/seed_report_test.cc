@@ -59,8 +59,8 @@ class SeedReportTest : public ::testing::Test {
     request.set_round(round);
     grpc::ClientContext context;
     v1::ItaReport report;
-    grpc::Status status = stack_->stub()->GetItaReport(&context, request,
-                                                       &report);
+    grpc::Status status =
+        stack_->stub()->GetItaReport(&context, request, &report);
     if (!status.ok()) {
       return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                           status.error_message());
@@ -109,9 +109,9 @@ void SeedReportTest::CheckRow(const json& expected, const v1::ItaRow& row) {
   EXPECT_EQ(row.measures().empty(),
             expected.at("measures_cell_empty").get<bool>());
   const bool shared = !expected.at("measures_shared_with").is_null();
-  EXPECT_EQ(row.measures_shared_with(),
-            shared ? expected.at("measures_shared_with").get<std::string>()
-                   : "");
+  EXPECT_EQ(
+      row.measures_shared_with(),
+      shared ? expected.at("measures_shared_with").get<std::string>() : "");
   ASSERT_EQ(static_cast<size_t>(row.measures_size()), measures.size());
   std::map<size_t, std::vector<std::string>> results;
   for (const json& result : expected.at("results")) {
@@ -224,8 +224,8 @@ TEST_F(SeedReportTest, HttpServesTheSameMessageAsGrpc) {
   EXPECT_EQ(res->get_header_value("X-Prongsai-Position"),
             absl::StrCat(seed_position_));
   v1::ItaReport report;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(res->body, &report)
-                  .ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(res->body, &report).ok());
   EXPECT_TRUE(
       google::protobuf::util::MessageDifferencer::Equals(report, *expected))
       << report.ShortDebugString().substr(0, 400);

@@ -88,12 +88,14 @@ v1::Event Retract(const v1::Event& original) {
 class ViewsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(ledger_.Append(std::string(domain::kCityStream),
-                               domain::CityBootstrapEvents())
+    ASSERT_TRUE(ledger_
+                    .Append(std::string(domain::kCityStream),
+                            domain::CityBootstrapEvents())
                     .ok());
   }
 
-  v1::CityOverview Overview(absl::CivilDay today = absl::CivilDay(2025, 1, 15)) {
+  v1::CityOverview Overview(absl::CivilDay today = absl::CivilDay(2025, 1,
+                                                                  15)) {
     absl::StatusOr<v1::CityOverview> overview =
         BuildCityOverview(ledger_.views(), 2568, today);
     EXPECT_TRUE(overview.ok()) << overview.status();
@@ -156,11 +158,10 @@ TEST_F(ViewsTest, ACorrectedMeasureMovesItsCounts) {
 
 TEST_F(ViewsTest, ARetractedProgressReportRestoresTheEarlierStatus) {
   const v1::Event measure = Measure("M1", {"I1"});
-  const v1::Event doing = Progress("M1", v1::ROUND_H1,
-                                   v1::PROGRESS_STATUS_IN_PROGRESS,
-                                   Bangkok(2025, 1, 10));
-  const v1::Event done = Progress("M1", v1::ROUND_H1,
-                                  v1::PROGRESS_STATUS_DONE,
+  const v1::Event doing =
+      Progress("M1", v1::ROUND_H1, v1::PROGRESS_STATUS_IN_PROGRESS,
+               Bangkok(2025, 1, 10));
+  const v1::Event done = Progress("M1", v1::ROUND_H1, v1::PROGRESS_STATUS_DONE,
                                   Bangkok(2025, 3, 20));
   ASSERT_TRUE(ledger_.Append("1045", {measure, doing, done}).ok());
   EXPECT_EQ(Counts(Overview(), 1).done(), 1);
@@ -178,8 +179,8 @@ TEST_F(ViewsTest, ARetractedProgressReportRestoresTheEarlierStatus) {
       v1::PROGRESS_STATUS_DONE);
   ASSERT_TRUE(ledger_.Append("1045", {Correct(doing, finished)}).ok());
   EXPECT_EQ(Counts(Overview(), 1).done(), 1);
-  absl::StatusOr<v1::ItaReport> report = BuildItaReport(
-      ledger_.view(kProgressView), "1045", 2568, v1::ROUND_H1);
+  absl::StatusOr<v1::ItaReport> report =
+      BuildItaReport(ledger_.view(kProgressView), "1045", 2568, v1::ROUND_H1);
   ASSERT_TRUE(report.ok());
   const v1::ItaMeasure& m = report->tools(0).indicators(0).rows(0).measures(0);
   ASSERT_EQ(m.results_size(), 1);
@@ -256,9 +257,9 @@ TEST_F(ViewsTest, ACorrectedComplaintDateMovesItsAge) {
   earlier.mutable_complaint_received()->mutable_received_on()->set_month(3);
   ASSERT_TRUE(ledger_.Append("1045", {Correct(received, earlier)}).ok());
   EXPECT_EQ(too_old(absl::CivilDay(2025, 3, 12)), 0);
-  absl::StatusOr<v1::ComplaintStats> stats = BuildComplaintStats(
-      ledger_.views(), "1045", 2568, v1::ROUND_UNSPECIFIED,
-      absl::CivilDay(2025, 3, 12));
+  absl::StatusOr<v1::ComplaintStats> stats =
+      BuildComplaintStats(ledger_.views(), "1045", 2568, v1::ROUND_UNSPECIFIED,
+                          absl::CivilDay(2025, 3, 12));
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->monthly(5).received(), 1);  // March
   EXPECT_EQ(stats->monthly(3).received(), 0);  // January
@@ -272,8 +273,7 @@ TEST_F(ViewsTest, EvidenceOfAMeetingIsNotAMeasuresEvidence) {
   e->set_media_type("image/jpeg");
   e->set_size_bytes(10);
   e->set_meeting_id("MT1");
-  ASSERT_TRUE(
-      ledger_.Append("1045", {Measure("M1", {"I1"}), evidence}).ok());
+  ASSERT_TRUE(ledger_.Append("1045", {Measure("M1", {"I1"}), evidence}).ok());
   EXPECT_EQ(Card().items(0).evidence(), 0);
   // Corrected to the measure, it counts.
   v1::Event onto_measure = evidence;
@@ -284,7 +284,7 @@ TEST_F(ViewsTest, EvidenceOfAMeetingIsNotAMeasuresEvidence) {
 
 TEST(LabelsTest, ScoreBands) {
   const std::pair<double, v1::ScoreBand> cases[] = {
-      {100, v1::SCORE_BAND_AA}, {95, v1::SCORE_BAND_AA},
+      {100, v1::SCORE_BAND_AA},  {95, v1::SCORE_BAND_AA},
       {94.99, v1::SCORE_BAND_A}, {85, v1::SCORE_BAND_A},
       {84.99, v1::SCORE_BAND_B}, {75, v1::SCORE_BAND_B},
       {74.99, v1::SCORE_BAND_C}, {65, v1::SCORE_BAND_C},
@@ -304,8 +304,8 @@ TEST(LabelsTest, ScoreBands) {
 }
 
 TEST(LabelsTest, EveryLabelHasThaiAndEnglish) {
-  for (int s = v1::PROGRESS_STATUS_NOT_STARTED; s <= v1::PROGRESS_STATUS_DROPPED;
-       ++s) {
+  for (int s = v1::PROGRESS_STATUS_NOT_STARTED;
+       s <= v1::PROGRESS_STATUS_DROPPED; ++s) {
     const v1::Label l = StatusLabel(static_cast<v1::ProgressStatus>(s));
     EXPECT_FALSE(l.th().empty() || l.en().empty()) << s;
   }
