@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -21,6 +22,7 @@ namespace {
 
 constexpr char kStreamPrefix = 'c';
 constexpr char kCityPrefix = 'a';
+constexpr absl::Duration kCatchUpPoll = absl::Seconds(1);
 
 absl::string_view ToView(const rocksdb::Slice& slice) {
   return {slice.data(), slice.size()};
@@ -110,11 +112,16 @@ class CheckpointerImpl final : public Checkpointer {
     projections::MerkleView tree(
         snapshot->view(projections::kMerkleProjection));
     ASSIGN_OR_RETURN(std::vector<std::string> streams, tree.Streams());
+    const uint64_t tree_position =
+        snapshot->position(projections::kMerkleProjection);
+    {
+      absl::MutexLock lock(&mu_);
+      caught_up_ = !Lagging(tree_position);
+    }
     int signed_count = 0;
     absl::Status first_error;
     for (const std::string& stream : streams) {
-      absl::StatusOr<bool> made = SignLocked(
-          tree, snapshot->position(projections::kMerkleProjection), stream);
+      absl::StatusOr<bool> made = SignLocked(tree, tree_position, stream);
       if (!made.ok()) {
         if (first_error.ok()) {
           first_error = made.status();
@@ -242,7 +249,12 @@ class CheckpointerImpl final : public Checkpointer {
       }
       absl::MutexLock lock(&mu_);
       const bool* stopping = &stopping_;
-      mu_.AwaitWithTimeout(absl::Condition(stopping), options_.interval);
+      // While the merkle view is still catching up with the log (a start on
+      // a full log), look again soon rather than a whole interval later.
+      mu_.AwaitWithTimeout(
+          absl::Condition(stopping),
+          caught_up_ ? options_.interval
+                     : std::min(options_.interval, kCatchUpPoll));
       if (stopping_) {
         return;
       }
@@ -408,6 +420,8 @@ class CheckpointerImpl final : public Checkpointer {
   absl::flat_hash_map<std::string, std::string> refusals_ ABSL_GUARDED_BY(mu_);
   uint64_t city_count_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Whether the last round saw the merkle view at the log's end.
+  bool caught_up_ ABSL_GUARDED_BY(mu_) = true;
   std::thread thread_;
 };
 
