@@ -1096,8 +1096,22 @@ absl::StatusOr<uint32_t> FindServiceRequest(const Ctx& c, const Path& at,
 
 absl::Status CheckServiceRequestStatus(
     const Ctx& c, const Path& at, const v1::ServiceRequestStatusChanged& p) {
-  RETURN_IF_ERROR(
-      FindServiceRequest(c, at.Field("request_id"), p.request_id()).status());
+  // An update made on or before the day of the completion may arrive after
+  // it (systems resend out of order): it is history and is recorded; the
+  // views order updates by their own time. A later one is refused.
+  ASSIGN_OR_RETURN(
+      uint32_t request,
+      FindId(c, at.Field("request_id"), v1::Event::kServiceRequestReceived,
+             p.request_id(), "service request",
+             "record it with service_request_received first"));
+  if (!c.replacement && StateOf(request) == kCompleted &&
+      (!p.has_updated_at() ||
+       UtcDayNumber(p.updated_at()) > DetailOf(request))) {
+    return Fail(at.Field("request_id"), "service request ",
+                Quote(p.request_id()),
+                " is already completed; an update made after its completion "
+                "is not taken");
+  }
   RETURN_IF_ERROR(CheckId(at.Field("status"), p.status()));
   RETURN_IF_ERROR(CheckText(at.Field("status_notes"), p.status_notes(), false));
   return CheckTime(c, at.Field("updated_at"), p.has_updated_at(),

@@ -1207,12 +1207,21 @@ std::vector<Case> ServiceRequestCases() {
           "events[0].service_request_status_changed.request_id: unknown "
           "service request "
           "\"R404\""),
+      One("a late status of a completed service request, made before the "
+          "completion",
+          [](const World&) { return RequestStatus("R2"); }),
       One(
-          "status of a completed service request",
-          [](const World&) { return RequestStatus("R2"); },
+          "status of a completed service request, made after the completion",
+          [](const World&) {
+            v1::Event e = RequestStatus("R2");
+            e.mutable_service_request_status_changed()
+                ->mutable_updated_at()
+                ->set_seconds(kOccurredSeconds + 2 * 86400);
+            return e;
+          },
           "events[0].service_request_status_changed.request_id: service "
-          "request \"R2\" is "
-          "already completed"),
+          "request \"R2\" is already completed; an update made after its "
+          "completion is not taken"),
       One("service request completed",
           [](const World&) { return RequestDone("R1"); }),
       One(

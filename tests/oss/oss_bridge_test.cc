@@ -410,11 +410,14 @@ TEST_F(OssBridgeTest, OlderUpdatesAreKeptAndAConflictIsDeadLettered) {
   ASSERT_EQ(conflict.dead_lettered.size(), 1u);
   EXPECT_TRUE(absl::StrContains(conflict.dead_lettered[0].reason, "conflicts"));
 
-  // After completion, the ledger takes no more updates of the request.
+  // After completion, an update made before it is still history and is
+  // recorded; one made after it is not taken.
   OssRecord done = Record("R-1", "closed", t_, t_ + 86400);
   done.completed_datetime = BangkokText(t_ + 86400);
   EXPECT_EQ(Submit({done}).accepted, 1u);
-  BatchResult late = Submit({Record("R-1", "open", t_, t_ + 5000, "ช้า")});
+  EXPECT_EQ(Submit({Record("R-1", "open", t_, t_ + 5000, "ช้า")}).accepted, 1u);
+  BatchResult late =
+      Submit({Record("R-1", "open", t_, t_ + 4 * 86400, "หลังเสร็จ")});
   ASSERT_EQ(late.dead_lettered.size(), 1u);
   EXPECT_TRUE(
       absl::StrContains(late.dead_lettered[0].reason, "already completed"))

@@ -515,13 +515,16 @@ TEST_F(OssGrpcTest, OutOfOrderUpdatesKeepTheRightFinalStatus) {
   EXPECT_EQ(Send({Record("B", "closed", t0, at(4), "ยกเลิกคำขอ")}).accepted(),
             1u);
   EXPECT_EQ(Send({Record("B", "open", t0, at(2), "ตรวจ")}).accepted(), 1u);
-  // C: the completion first; an update older than it cannot follow.
+  // C: the completion first; an update older than it still follows (the
+  // audit trail), one made days after it is not taken.
   EXPECT_EQ(Send({Done("C", t0, at(6))}).accepted(), 1u);
   v1::ImportRequestsResponse late =
-      Send({Record("C", "open", t0, t0), Record("C", "open", t0, at(2), "x")});
+      Send({Record("C", "open", t0, t0), Record("C", "open", t0, at(2), "x"),
+            Record("C", "open", t0, at(72), "y")});
   EXPECT_EQ(late.duplicates(), 1u);
+  EXPECT_EQ(late.accepted(), 1u);
   ASSERT_EQ(late.dead_lettered_size(), 1);
-  EXPECT_EQ(late.dead_lettered(0).index(), 1u);
+  EXPECT_EQ(late.dead_lettered(0).index(), 2u);
   EXPECT_TRUE(
       absl::StrContains(late.dead_lettered(0).reason(), "already completed"));
 
