@@ -67,6 +67,30 @@ std::string Thousands(uint64_t n) {
   return out;
 }
 
+const FlagSpec kDeadLetterBrokersFlag{
+    "dead-letter-brokers", "LIST", "",
+    "Kafka bootstrap servers: also publish dead letters to the topic"};
+const FlagSpec kDeadLetterTopicFlag{"dead-letter-topic", "NAME",
+                                    oss::kDefaultDeadLetterTopic,
+                                    "the dead-letter topic on Kafka"};
+
+// The dead-letter file at `path`, publishing to Kafka when the flags ask.
+absl::StatusOr<std::unique_ptr<oss::DeadLetterFile>> OpenDeadLetters(
+    const Args& args, std::string path) {
+  std::unique_ptr<oss::DeadLetterTopic> topic;
+  if (!args.get("dead-letter-brokers").empty()) {
+    absl::StatusOr<std::unique_ptr<oss::DeadLetterTopic>> opened =
+        oss::DeadLetterTopic::Open({.brokers = args.get("dead-letter-brokers"),
+                                    .topic = args.get("dead-letter-topic")});
+    if (!opened.ok()) {
+      return opened.status();
+    }
+    topic = std::move(*opened);
+  }
+  return std::make_unique<oss::DeadLetterFile>(std::move(path),
+                                               std::move(topic));
+}
+
 }  // namespace
 
 const CommandSpec kOssBridgeCommand{
@@ -79,14 +103,16 @@ const CommandSpec kOssBridgeCommand{
     "answer lists them. While the ledger is unavailable the webhook answers\n"
     "503 and acknowledges nothing. SIGTERM or SIGINT stops it.",
     "prongsai oss-bridge [--listen HOST:PORT] [--grpc-listen HOST:PORT] "
-    "[--server LEDGER] [--dead-letter FILE]",
+    "[--server LEDGER] [--dead-letter FILE] [--dead-letter-brokers LIST "
+    "[--dead-letter-topic NAME]]",
     {{"listen", "HOST:PORT", "127.0.0.1:8311",
       "HTTP address of the webhook; port 0 picks a free one"},
      {"grpc-listen", "HOST:PORT", "127.0.0.1:50061",
       "gRPC address of prongsai.v1.OssBridge; \"off\" to serve HTTP only"},
      kLedgerFlag,
      {"dead-letter", "FILE", "oss-dead-letter.jsonl",
-      "JSON Lines file of the records that could not land"}}};
+      "JSON Lines file of the records that could not land"},
+     kDeadLetterBrokersFlag, kDeadLetterTopicFlag}};
 
 const CommandSpec kImportCommand{
     "import",
@@ -99,7 +125,7 @@ const CommandSpec kImportCommand{
     "Records that cannot land go to the dead-letter file with their reason.",
     "prongsai import oss FILE [--server LEDGER] [--state FILE] "
     "[--dead-letter FILE] [--format auto|jsonl|csv] [--batch N] [--limit N] "
-    "[--from-start]",
+    "[--from-start] [--dead-letter-brokers LIST [--dead-letter-topic NAME]]",
     {kLedgerFlag,
      {"state", "FILE", "",
       "resumable position (default: FILE.oss-import-state)"},
@@ -110,7 +136,8 @@ const CommandSpec kImportCommand{
      {"batch", "N", "1000", "records per batch"},
      {"limit", "N", "0", "stop after about N records (0 = to the end)"},
      {"from-start", "", "",
-      "ignore a saved position and read the whole file"}}};
+      "ignore a saved position and read the whole file"},
+     kDeadLetterBrokersFlag, kDeadLetterTopicFlag}};
 
 int RunOssBridge(const Args& args) {
   std::string http_host;
@@ -131,8 +158,13 @@ int RunOssBridge(const Args& args) {
 
   std::unique_ptr<oss::LedgerClient> ledger =
       oss::NewGrpcLedgerClient(args.get("server"), {});
-  oss::DeadLetterFile dead_letters(args.get("dead-letter"));
-  oss::Bridge bridge(ledger.get(), &dead_letters);
+  absl::StatusOr<std::unique_ptr<oss::DeadLetterFile>> dead_letters =
+      OpenDeadLetters(args, args.get("dead-letter"));
+  if (!dead_letters.ok()) {
+    return Usage(std::string(dead_letters.status().message()),
+                 kOssBridgeCommand);
+  }
+  oss::Bridge bridge(ledger.get(), dead_letters->get());
 
   httplib::Server http;
   http.set_payload_max_length(kMaxBodyBytes);
@@ -172,7 +204,11 @@ int RunOssBridge(const Args& args) {
     std::cout << ", gRPC on port " << grpc_port;
   }
   std::cout << "; ledger at " << args.get("server") << "; dead letters to "
-            << dead_letters.path() << std::endl;
+            << (*dead_letters)->path();
+  if (!(*dead_letters)->topic().empty()) {
+    std::cout << " and topic " << (*dead_letters)->topic();
+  }
+  std::cout << std::endl;
   int signal = 0;
   sigwait(&signals, &signal);
   std::cout << "prongsai oss-bridge: "
@@ -246,8 +282,12 @@ int RunImport(const Args& args) {
                                            : args.get("dead-letter");
   std::unique_ptr<oss::LedgerClient> ledger =
       oss::NewGrpcLedgerClient(args.get("server"), {});
-  oss::DeadLetterFile dead_letters(dead_letter_path);
-  oss::Bridge bridge(ledger.get(), &dead_letters);
+  absl::StatusOr<std::unique_ptr<oss::DeadLetterFile>> dead_letters =
+      OpenDeadLetters(args, dead_letter_path);
+  if (!dead_letters.ok()) {
+    return Usage(std::string(dead_letters.status().message()), kImportCommand);
+  }
+  oss::Bridge bridge(ledger.get(), dead_letters->get());
   absl::StatusOr<oss::ImportSummary> summary =
       oss::ImportFile(path, bridge, options);
   if (drawn) {

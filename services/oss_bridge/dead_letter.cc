@@ -19,7 +19,9 @@ absl::Status FileError(absl::string_view what, const std::string& path) {
 
 }  // namespace
 
-DeadLetterFile::DeadLetterFile(std::string path) : path_(std::move(path)) {}
+DeadLetterFile::DeadLetterFile(std::string path,
+                               std::unique_ptr<DeadLetterTopic> topic)
+    : path_(std::move(path)), topic_(std::move(topic)) {}
 
 absl::Status DeadLetterFile::Write(const std::vector<DeadLetter>& entries,
                                    absl::Time at) {
@@ -27,6 +29,7 @@ absl::Status DeadLetterFile::Write(const std::vector<DeadLetter>& entries,
     return absl::OkStatus();
   }
   std::string text;
+  std::vector<DeadLetterMessage> messages;
   const std::string when =
       FormatUtc(absl::FromUnixSeconds(absl::ToUnixSeconds(at)));
   for (const DeadLetter& entry : entries) {
@@ -36,10 +39,23 @@ absl::Status DeadLetterFile::Write(const std::vector<DeadLetter>& entries,
     line["index"] = entry.index;
     line["reason"] = entry.reason;
     line["record"] = entry.record;
-    absl::StrAppend(
-        &text,
-        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-        "\n");
+    std::string dumped =
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    absl::StrAppend(&text, dumped, "\n");
+    if (topic_ != nullptr) {
+      // Keyed by the district as sent, so one district's refusals stay in
+      // order; "" when the record named none.
+      const nlohmann::json* agency =
+          entry.record.is_object() && entry.record.contains("agency_responsible")
+              ? &entry.record["agency_responsible"]
+              : nullptr;
+      messages.push_back(
+          {.key = agency != nullptr && agency->is_string()
+                      ? agency->get<std::string>()
+                      : std::string(),
+           .reason = entry.reason,
+           .line = std::move(dumped)});
+    }
   }
   absl::MutexLock lock(&mu_);
   const int fd =
@@ -68,7 +84,7 @@ absl::Status DeadLetterFile::Write(const std::vector<DeadLetter>& entries,
   if (close(fd) != 0) {
     return FileError("cannot close", path_);
   }
-  return absl::OkStatus();
+  return topic_ != nullptr ? topic_->Publish(messages) : absl::OkStatus();
 }
 
 }  // namespace prongsai::oss
