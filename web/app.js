@@ -27,6 +27,9 @@ const T = {
     live: 'อัปเดตสด', liveOff: 'ขาดการเชื่อมต่อ', updated: 'อัปเดต {t}', position: 'ตำแหน่งบันทึก {p}',
     errorLoad: 'โหลดข้อมูลไม่สำเร็จ: {m}', empty: 'ยังไม่มีข้อมูลสำหรับปีงบประมาณนี้', statusDone: 'ดำเนินการแล้ว',
     notFound: 'ไม่พบสำนักงานเขตนี้', planPeriod: 'ช่วงแผน', responsible: 'ผู้รับผิดชอบ', items: 'ข้อ',
+    oss: 'บริการ BMA OSS', ossOnTime: 'บริการ BMA OSS เสร็จตามกำหนด', service: 'บริการ', standardDays: 'กำหนด (วัน)',
+    completed: 'เสร็จแล้ว', onTime: 'ตรงเวลา', late: 'ล่าช้า', medianDays: 'มัธยฐาน (วัน)', backlog: 'ค้างดำเนินการ',
+    noServices: 'ไม่มีคำขอรับบริการในปีงบประมาณนี้',
   },
   en: {
     brand: 'Prongsai · Bangkok ITA monitor', skip: 'Skip to content', loading: 'Loading…',
@@ -52,6 +55,9 @@ const T = {
     live: 'Live', liveOff: 'Disconnected', updated: 'Updated {t}', position: 'Log position {p}',
     errorLoad: 'Could not load: {m}', empty: 'Nothing recorded for this fiscal year yet', statusDone: 'Done',
     notFound: 'No such district office', planPeriod: 'Planned', responsible: 'Responsible', items: 'Items',
+    oss: 'BMA OSS services', ossOnTime: 'BMA OSS requests done on time', service: 'Service', standardDays: 'Standard (days)',
+    completed: 'completed', onTime: 'on time', late: 'late', medianDays: 'Median days', backlog: 'backlog',
+    noServices: 'No service requests in this fiscal year',
   },
 };
 
@@ -200,18 +206,37 @@ function giftCard(gifts) {
   return `<div class="card" id="card-gifts"><div class="num">${num(totals.count)}</div><div class="lbl">${esc(t('gifts'))}</div><ul>${rows}</ul></div>`;
 }
 
+// The on-time rate of BMA OSS requests: completed by their deadline, of
+// those completed that had one.
+const rate = f => f && f.onTimeRate != null ? `${num(f.onTimeRate)}%` : '–';
+
+function ossCard(services) {
+  const f = (services && services.total) || {};
+  return `<div class="card" id="card-oss"><div class="num">${rate(f)}</div><div class="lbl">${esc(t('ossOnTime'))}</div><ul><li>${num(f.onTime)} ${esc(t('onTime'))} · ${num(f.late)} ${esc(t('late'))}</li><li>${num(f.backlog)} ${esc(t('backlog'))}</li></ul></div>`;
+}
+
+function servicesSection(s) {
+  const list = (s && s.services) || [];
+  if (!list.length) return `<p class="muted">${esc(t('noServices'))}</p>`;
+  const f = s.total || {};
+  const rows = list.map(x => { const g = x.figures || {}; return `<tr><td>${esc(L(x.name))}</td><td>${x.standardDays == null ? '–' : num(x.standardDays)}</td><td>${num(g.received)}</td><td>${num(g.completed)}</td><td>${num(g.onTime)}</td><td>${num(g.late)}</td><td>${rate(g)}</td><td>${g.medianDays == null ? '–' : num(Math.round(g.medianDays * 10) / 10)}</td><td>${num(g.backlog)}</td></tr>`; }).join('');
+  return `<div class="cards"><div class="card" id="district-oss"><div class="num">${rate(f)}</div><div class="lbl">${esc(t('ossOnTime'))}</div><ul><li>${num(f.received)} ${esc(t('received'))} · ${num(f.completed)} ${esc(t('completed'))}</li><li>${num(f.backlog)} ${esc(t('backlog'))}</li></ul></div></div>
+    <div class="table-scroll grid-wrap"><table><thead><tr><th>${esc(t('service'))}</th><th>${esc(t('standardDays'))}</th><th>${esc(t('received'))}</th><th>${esc(t('completed'))}</th><th>${esc(t('onTime'))}</th><th>${esc(t('late'))}</th><th>%</th><th>${esc(t('medianDays'))}</th><th>${esc(t('backlog'))}</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 async function renderCity() {
   const asked = state.fy || Number(params().get('fy'));
   // Without a choice: the latest fiscal year that has measures planned.
   const years = asked ? [asked] : Array.from({ length: currentFy() - 2567 }, (_, i) => currentFy() - i);
   let data = null;
   for (const fy of years) {
-    const [overview, gifts, complaints] = await Promise.all([
+    const [overview, gifts, complaints, services] = await Promise.all([
       api(`/v1/city/overview?fy=${fy}`).catch(e => { if (asked) throw e; return null; }),
       api(`/v1/city/gift-register?fy=${fy}&round=FULL_YEAR`).catch(() => ({})),
       api(`/v1/city/complaints?fy=${fy}`).catch(() => ({})),
+      api(`/v1/city/services?fy=${fy}`).catch(() => ({})),
     ]);
-    if (overview) data = { fy, overview, gifts, complaints };
+    if (overview) data = { fy, overview, gifts, complaints, services };
     if (overview && (asked || (overview.totals && overview.totals.planned))) break;
   }
   if (!data) throw new Error('no fiscal year with an ITA framework');
@@ -221,7 +246,7 @@ async function renderCity() {
 }
 
 function drawCity() {
-  const { fy, overview, gifts, complaints } = state.city;
+  const { fy, overview, gifts, complaints, services } = state.city;
   const main = document.getElementById('main');
   const focusedId = document.activeElement && document.activeElement.id;
   const heads = overview.indicators || [];
@@ -267,6 +292,7 @@ function drawCity() {
       <div class="card" id="card-measures"><div class="num">${num(tot.done)} <span class="muted" style="font-size:1rem">${esc(t('of'))} ${num(tot.planned)}</span></div><div class="lbl">${esc(t('measuresDone'))}</div><ul><li>${num(tot.inProgress)} ${esc(t('inProgress'))}</li><li>${num(tot.overdue)} ${esc(t('overdue'))}</li></ul></div>
       ${giftCard(gifts)}
       <div class="card" id="card-complaints"><div class="num">${num(complaints.open)} <span class="muted" style="font-size:1rem">${esc(t('open'))}</span></div><div class="lbl">${esc(t('complaints'))}</div><ul><li>${num(complaints.closed)} ${esc(t('closed'))}</li><li>${num(complaints.received)} ${esc(t('received'))}</li></ul></div>
+      ${ossCard(services)}
       <div class="card" id="card-alerts"><div class="num">${num(overview.alerts)}</div><div class="lbl">${esc(t('alertsTotal'))}</div></div>
     </div>
     <div class="controls" role="search">
@@ -411,7 +437,7 @@ async function renderDistrict(code) {
   const round = state.round;
   const lang = state.lang === 'en' ? '&lang=en' : '';
   const base = `/v1/districts/${code}`;
-  const [report, html, scorecard, meetings, gifts, complaints, audit] = await Promise.all([
+  const [report, html, scorecard, meetings, gifts, complaints, audit, services] = await Promise.all([
     api(`${base}/ita-report?fy=${fy}&round=${round}`),
     fetch(`${base}/ita-report?fy=${fy}&round=${round}&format=html${lang}${state.position ? `&min_position=${state.position}&wait=2s` : ''}`, { cache: 'no-store' }).then(r => r.text()),
     api(`${base}/scorecard?fy=${fy}`),
@@ -419,6 +445,7 @@ async function renderDistrict(code) {
     api(`${base}/gift-register?fy=${fy}&round=${round}`),
     api(`${base}/complaints?fy=${fy}${round === 'FULL_YEAR' ? '' : `&round=${round}`}`),
     api(`${base}/audit`),
+    api(`${base}/services?fy=${fy}`).catch(() => ({})),
   ]);
   const name = L(report.districtName);
   document.title = `${name} · ITA`;
@@ -438,7 +465,7 @@ async function renderDistrict(code) {
       <span>${esc(t('download'))}: <a class="btn" href="${dl('html')}">HTML</a> <a class="btn" href="${dl('csv')}">CSV</a> <a class="btn" href="${dl('xlsx')}">XLSX</a></span>
     </div>
     <nav class="sections" aria-label="sections">
-      ${[['report', 'report'], ['scorecard', 'scorecard'], ['timeline', 'timeline'], ['meetings', 'meetings'], ['gifts', 'giftRegister'], ['complaints', 'complaints'], ['audit', 'audit']].map(([id, k]) => `<a class="btn" href="#${id}">${esc(t(k))}</a>`).join('')}
+      ${[['report', 'report'], ['scorecard', 'scorecard'], ['timeline', 'timeline'], ['meetings', 'meetings'], ['gifts', 'giftRegister'], ['complaints', 'complaints'], ['services', 'oss'], ['audit', 'audit']].map(([id, k]) => `<a class="btn" href="#${id}">${esc(t(k))}</a>`).join('')}
     </nav>
     <section id="report" aria-labelledby="h-report"><h2 id="h-report">${esc(t('report'))}</h2><div class="report-host" id="report-host"></div></section>
     <section id="scorecard" class="secondary"><h2>${esc(t('scorecard'))}</h2>
@@ -449,6 +476,7 @@ async function renderDistrict(code) {
     <section id="meetings" class="secondary"><h2>${esc(t('meetings'))}</h2>${meetingItems ? `<ol class="timeline">${meetingItems}</ol>` : `<p class="muted">${esc(t('noMeetings'))}</p>`}</section>
     <section id="gifts" class="secondary"><h2>${esc(t('giftRegister'))}</h2>${giftsSection(gifts)}</section>
     <section id="complaints" class="secondary"><h2>${esc(t('complaints'))}</h2>${complaintsSection(complaints)}</section>
+    <section id="services" class="secondary"><h2>${esc(t('oss'))}</h2>${servicesSection(services)}</section>
     <section id="audit" class="secondary"><h2>${esc(t('audit'))}</h2>${auditSection(audit)}</section>`;
   embedReport(document.getElementById('report-host'), html);
   document.getElementById('fy').onchange = e => { state.fy = Number(e.target.value); state.round = currentRound(state.fy); refresh(); };

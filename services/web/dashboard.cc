@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -16,6 +17,9 @@
 #include "core/audit/checkpoint.h"
 #include "core/audit/note.h"
 #include "core/domain/reference.h"
+#include "projections/service_sla/service_sla_projection.h"
+#include "projections/service_sla/sla_reader.h"
+#include "services/oss_bridge/catalog.h"
 #include "prongsai/v1/record.pb.h"
 
 namespace prongsai::web {
@@ -85,6 +89,23 @@ void SendError(int status, absl::string_view code, absl::string_view message,
   res.set_content(absl::StrCat("{\"code\":", JsonString(code),
                                ",\"message\":", JsonString(message), "}\n"),
                   "application/json; charset=utf-8");
+}
+
+// The figures of a period as JSON; onTimeRate is the share (percent) of the
+// requests completed with a deadline that met it, null when none did.
+std::string SlaFiguresJson(const service_sla::SlaFigures& f) {
+  const int64_t judged = f.on_time + f.late;
+  return absl::StrCat(
+      "{\"received\":", f.received, ",\"completed\":", f.completed,
+      ",\"onTime\":", f.on_time, ",\"late\":", f.late,
+      ",\"closedWithoutCompletion\":", f.closed_without_completion,
+      ",\"backlog\":", f.backlog, ",\"medianDays\":",
+      f.median_days.has_value() ? absl::StrCat(*f.median_days)
+                                : std::string("null"),
+      ",\"onTimeRate\":",
+      judged > 0 ? absl::StrCat(std::round(1000.0 * f.on_time / judged) / 10)
+                 : std::string("null"),
+      "}");
 }
 
 std::string Rfc3339(absl::Time t) {
@@ -250,6 +271,74 @@ class Dashboard {
                     "application/json; charset=utf-8");
   }
 
+  // BMA OSS service timeliness of a fiscal year (all years when 0): with an
+  // empty district, the city total and one entry per district; with a
+  // district, its total and one entry per service, named from the catalog.
+  void Services(const std::string& district, int fiscal_year,
+                httplib::Response& res) {
+    absl::StatusOr<std::unique_ptr<projections::ViewSnapshot>> snapshot =
+        context_.runner->Snapshot();
+    if (!snapshot.ok()) {
+      SendError(503, "UNAVAILABLE", snapshot.status().message(), res);
+      return;
+    }
+    const projections::ViewReader& view =
+        (*snapshot)->view(service_sla::kServiceSlaView);
+    const bool city = district.empty();
+    absl::StatusOr<std::vector<service_sla::SlaSeries>> totals =
+        service_sla::ReadServiceSla(view, {.district = district,
+                                           .fiscal_year = fiscal_year,
+                                           .merge_services = true,
+                                           .merge_districts = true});
+    absl::StatusOr<std::vector<service_sla::SlaSeries>> parts =
+        service_sla::ReadServiceSla(view, {.district = district,
+                                           .fiscal_year = fiscal_year,
+                                           .merge_services = city,
+                                           .merge_districts = !city});
+    if (!totals.ok() || !parts.ok()) {
+      const absl::Status& error =
+          totals.ok() ? parts.status() : totals.status();
+      SendError(503, "UNAVAILABLE", error.message(), res);
+      return;
+    }
+    const oss::ServiceCatalog& catalog = oss::ServiceCatalog::Shipped();
+    std::string entries;
+    for (const service_sla::SlaSeries& series : *parts) {
+      absl::StrAppend(&entries, entries.empty() ? "" : ",", "{");
+      if (city) {
+        const domain::District* d = domain::FindDistrict(series.district);
+        absl::StrAppend(&entries, "\"district\":", JsonString(series.district),
+                        ",\"name\":{\"th\":",
+                        JsonString(d != nullptr ? d->name_th : ""),
+                        ",\"en\":", JsonString(d != nullptr ? d->name_en : ""),
+                        "}");
+      } else {
+        const oss::CatalogService* s = catalog.Find(series.service_code);
+        absl::StrAppend(
+            &entries, "\"serviceCode\":", JsonString(series.service_code),
+            ",\"name\":{\"th\":",
+            JsonString(s != nullptr ? s->name_th : series.service_code),
+            ",\"en\":",
+            JsonString(s != nullptr ? s->name_en : series.service_code),
+            "},\"standardDays\":",
+            s != nullptr ? absl::StrCat(s->standard_days) : "null");
+      }
+      absl::StrAppend(&entries, ",\"figures\":", SlaFiguresJson(series.total),
+                      "}");
+    }
+    const service_sla::SlaFigures none;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(
+        absl::StrCat("{\"district\":", city ? "null" : JsonString(district),
+                     ",\"fiscalYear\":", fiscal_year, ",\"position\":",
+                     (*snapshot)->position(service_sla::kServiceSlaView),
+                     ",\"total\":",
+                     SlaFiguresJson(totals->empty() ? none : totals->front().total),
+                     city ? ",\"districts\":[" : ",\"services\":[", entries,
+                     "]}\n"),
+        "application/json; charset=utf-8");
+  }
+
   // The stream's latest signed checkpoint, its signature checked now against
   // the server's verifier key, and whether it covers every stored record.
   void Audit(const std::string& stream, httplib::Response& res) {
@@ -325,6 +414,22 @@ bool IsDistrict(absl::string_view code) {
   return domain::FindDistrict(code) != nullptr;
 }
 
+// The optional "fy" parameter (0 when absent); answers 400 and gives
+// nullopt when it is not a fiscal year.
+std::optional<int> FiscalYearParam(const httplib::Request& req,
+                                   httplib::Response& res) {
+  int fy = 0;
+  if (req.has_param("fy") &&
+      (!absl::SimpleAtoi(req.get_param_value("fy"), &fy) || fy < 0)) {
+    SendError(400, "INVALID_ARGUMENT",
+              absl::StrCat("fy: \"", req.get_param_value("fy"),
+                           "\" is not a fiscal year"),
+              res);
+    return std::nullopt;
+  }
+  return fy;
+}
+
 void SendPage(httplib::Response& res) {
   std::optional<absl::string_view> page = Asset("index.html");
   res.set_header("Cache-Control", "no-cache");
@@ -380,16 +485,28 @@ void RegisterDashboard(httplib::Server& server,
                            res);
                  return;
                }
-               int fy = 0;
-               if (req.has_param("fy") &&
-                   !absl::SimpleAtoi(req.get_param_value("fy"), &fy)) {
-                 SendError(400, "INVALID_ARGUMENT",
-                           absl::StrCat("fy: \"", req.get_param_value("fy"),
-                                        "\" is not a fiscal year"),
+               if (std::optional<int> fy = FiscalYearParam(req, res)) {
+                 dashboard->Meetings(code, *fy, res);
+               }
+             });
+  server.Get("/v1/city/services",
+             [dashboard](const httplib::Request& req, httplib::Response& res) {
+               if (std::optional<int> fy = FiscalYearParam(req, res)) {
+                 dashboard->Services("", *fy, res);
+               }
+             });
+  server.Get(R"(/v1/districts/([^/]+)/services)",
+             [dashboard](const httplib::Request& req, httplib::Response& res) {
+               const std::string code = req.matches[1].str();
+               if (!IsDistrict(code)) {
+                 SendError(404, "NOT_FOUND",
+                           absl::StrCat("no district with code \"", code, "\""),
                            res);
                  return;
                }
-               dashboard->Meetings(code, fy, res);
+               if (std::optional<int> fy = FiscalYearParam(req, res)) {
+                 dashboard->Services(code, *fy, res);
+               }
              });
   server.Get(R"(/v1/districts/([^/]+)/audit)",
              [dashboard](const httplib::Request& req, httplib::Response& res) {

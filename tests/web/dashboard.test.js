@@ -104,6 +104,8 @@ async function main() {
       assert.match(await page.textContent('#demo-banner'), /สาธิต/);
       const heads = await page.locator('#city-grid thead th').count();
       assert.equal(heads, 1 + 10 + 2, 'district, ten indicators, overall, alerts');
+      // The views may still be catching up with the demo data.
+      await waitFor('the city BMA OSS on-time rate', async () => /^\d[\d.,]*%$/.test(await page.textContent('#card-oss .num')), 20000);
       await shot(page, 'city-th');
     });
 
@@ -130,6 +132,9 @@ async function main() {
       const reportText = await page.locator('#report-host').evaluate(h => h.shadowRoot ? h.shadowRoot.textContent : '');
       assert.match(reportText, /ITA|ตัวชี้วัด/);
       assert.ok(await page.locator('#timeline li[data-measure]').count() > 0);
+      assert.equal(await page.locator('#services h2').count(), 1, 'the BMA OSS section of the district');
+      const services = await page.evaluate(async () => (await fetch('/v1/districts/1001/services')).json());
+      assert.ok(services.services.length > 0 && services.total.received > 0, 'BMA OSS services of a generated district');
       await waitFor('a signed checkpoint', async () => {
         await page.reload();
         await page.waitForSelector('#audit');
