@@ -33,6 +33,10 @@ struct HashedRecords {
   std::vector<Hashed> records;
   // Root of the complete subtree of each whole block, by block number.
   std::vector<Hash> blocks;
+  // Whether each whole block passes every check of Walker::Step, so the walk
+  // may take it without stepping through it. Only a block where something
+  // may be wrong is walked record by record, which finds and names it.
+  std::vector<char> clean;
 };
 
 static_assert(sizeof(Hash) == kHashSize, "hashes must lie side by side");
@@ -68,8 +72,36 @@ Hash SubtreeRoot(std::vector<Hash>& nodes) {
   return nodes[0];
 }
 
-void HashBlocks(const std::vector<ExportRecord>& records, size_t first_block,
-                size_t end_block, HashedRecords* out) {
+// Whether the records [begin, end) of a whole block are in place: dense
+// sequences from begin + 1, each stored hash the hash of its bytes, each
+// header naming `stream` and its sequence, each prev_hash the hash before,
+// and the record after the block not a second one for the last sequence.
+// The first prev_hash is checked against the stored hash of the record
+// before, which a walk that reaches this block has found equal to its bytes'.
+bool BlockInPlace(const std::vector<ExportRecord>& records,
+                  const std::vector<Hashed>& hashed, absl::string_view stream,
+                  size_t begin, size_t end) {
+  if (end < records.size() && records[end].sequence == end) {
+    return false;
+  }
+  absl::string_view prev =
+      begin == 0 ? AsBytes(kZeroHash) : records[begin - 1].hash;
+  for (size_t i = begin; i < end; ++i) {
+    const ExportRecord& r = records[i];
+    RecordHeader header;
+    if (r.sequence != i + 1 || AsBytes(hashed[i].hash) != r.hash ||
+        !ReadRecordHeader(r.bytes, &header) || header.stream != stream ||
+        header.sequence != i + 1 || header.prev_hash != prev) {
+      return false;
+    }
+    prev = r.hash;
+  }
+  return true;
+}
+
+void HashBlocks(const std::vector<ExportRecord>& records,
+                absl::string_view stream, size_t first_block, size_t end_block,
+                HashedRecords* out) {
   std::vector<Hash> nodes(kBlock);
   for (size_t b = first_block; b < end_block; ++b) {
     const size_t begin = b * kBlock;
@@ -83,6 +115,7 @@ void HashBlocks(const std::vector<ExportRecord>& records, size_t first_block,
         nodes[i - begin] = out->records[i].leaf;
       }
       out->blocks[b] = SubtreeRoot(nodes);
+      out->clean[b] = BlockInPlace(records, out->records, stream, begin, end);
     }
   }
 }
@@ -90,11 +123,13 @@ void HashBlocks(const std::vector<ExportRecord>& records, size_t first_block,
 // Every record's two hashes are independent of the others', so they are
 // computed up front, in parallel; the walk that follows checks the chain in
 // order and adds whole blocks to the tree by their roots.
-HashedRecords HashAll(const std::vector<ExportRecord>& records, int threads) {
+HashedRecords HashAll(const std::vector<ExportRecord>& records,
+                      absl::string_view stream, int threads) {
   HashedRecords out;
   out.records.resize(records.size());
   const size_t blocks = (records.size() + kBlock - 1) / kBlock;
   out.blocks.resize(blocks);
+  out.clean.resize(blocks, 0);
   if (threads <= 0) {
     threads =
         static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -103,10 +138,11 @@ HashedRecords HashAll(const std::vector<ExportRecord>& records, int threads) {
       static_cast<int>(std::min<size_t>(threads, std::max<size_t>(blocks, 1)));
   std::vector<std::thread> workers;
   for (int t = 1; t < threads; ++t) {
-    workers.emplace_back(HashBlocks, std::cref(records), blocks * t / threads,
+    workers.emplace_back(HashBlocks, std::cref(records), stream,
+                         blocks * t / threads,
                          blocks * (t + 1) / threads, &out);
   }
-  HashBlocks(records, 0, blocks / threads, &out);
+  HashBlocks(records, stream, 0, blocks / threads, &out);
   for (std::thread& worker : workers) {
     worker.join();
   }
@@ -144,6 +180,7 @@ class Walker {
         records_(parsed.records),
         hashed_(hashed.records),
         blocks_(hashed.blocks),
+        clean_(hashed.clean),
         checkpoints_(signed_checkpoints),
         matched_(signed_checkpoints.size()) {}
 
@@ -159,6 +196,11 @@ class Walker {
           next_checkpoint_ < checkpoints_.size() &&
           checkpoints_[next_checkpoint_].checkpoint.size < block_end;
       if (whole_block && !checkpoint_inside) {
+        const size_t block = i_ / kBlock;
+        if (clean_[block] != 0) {
+          prev_hash_ = hashed_[block_end - 1].hash;
+          i_ = block_end;
+        }
         for (; i_ < block_end; ++i_) {
           if (!Step()) {
             return;
@@ -313,6 +355,7 @@ class Walker {
   const std::vector<ExportRecord>& records_;
   const std::vector<Hashed>& hashed_;
   const std::vector<Hash>& blocks_;
+  const std::vector<char>& clean_;
   const std::vector<Signed>& checkpoints_;
   std::vector<std::optional<bool>> matched_;
   size_t next_checkpoint_ = 0;
@@ -527,7 +570,8 @@ absl::StatusOr<VerifyReport> VerifyExport(absl::string_view data,
     }
   }
 
-  const HashedRecords hashed = HashAll(parsed.records, options.threads);
+  const HashedRecords hashed =
+      HashAll(parsed.records, parsed.stream, options.threads);
   Walker walker(parsed, hashed, checkpoints);
   walker.Run();
 

@@ -262,6 +262,26 @@ TEST(VerifyParallelTest, ThreadsAndBlocksGiveTheSameAnswers) {
       }
     }
   }
+  // A forged record for the last sequence of a whole block, standing before
+  // the one the chain continues from, which opens the next block: the block
+  // looks in place on its own, and only the record after it tells.
+  std::vector<StoredRecord> inserted = records;
+  StoredRecord forged = records[4095];
+  forged.bytes.back() ^= 0x01;  // in the event, past the chain fields
+  forged.hash = Sha256(forged.bytes);
+  forged.position = 77'777;
+  inserted.insert(inserted.begin() + 4095, forged);
+  const std::string with_forged = EncodeExport("1045", notes, inserted);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(absl::StrCat("forged before a block's end, threads ",
+                              threads));
+    absl::StatusOr<VerifyReport> report =
+        VerifyExport(with_forged, {signer.Verifier()}, {.threads = threads});
+    ASSERT_TRUE(report.ok());
+    EXPECT_EQ(report->finding, Finding::kInserted) << FormatReport(*report);
+    EXPECT_EQ(report->sequence, 4096u);
+    EXPECT_EQ(report->position, 77'777u);
+  }
   // A checkpoint inside a block that the records do not match is found.
   std::vector<std::string> forked = notes;
   forked[1] =
