@@ -29,7 +29,8 @@ const T = {
     notFound: 'ไม่พบสำนักงานเขตนี้', planPeriod: 'ช่วงแผน', responsible: 'ผู้รับผิดชอบ', items: 'ข้อ',
     oss: 'บริการ BMA OSS', ossOnTime: 'บริการ BMA OSS เสร็จตามกำหนด', service: 'บริการ', standardDays: 'กำหนด (วัน)',
     completed: 'เสร็จแล้ว', onTime: 'ตรงเวลา', late: 'ล่าช้า', medianDays: 'มัธยฐาน (วัน)', backlog: 'ค้างดำเนินการ',
-    noServices: 'ไม่มีคำขอรับบริการในปีงบประมาณนี้',
+    noServices: 'ไม่มีคำขอรับบริการในปีงบประมาณนี้', downloadExport: 'ดาวน์โหลดไฟล์ส่งออกเพื่อตรวจสอบ',
+    verifySteps: 'ตรวจสอบด้วยคำสั่งด้านล่าง โดยไม่ต้องเชื่อถือเซิร์ฟเวอร์ (ใช้เพียงกุญแจตรวจสอบ)',
   },
   en: {
     brand: 'Prongsai · Bangkok ITA monitor', skip: 'Skip to content', loading: 'Loading…',
@@ -57,7 +58,8 @@ const T = {
     notFound: 'No such district office', planPeriod: 'Planned', responsible: 'Responsible', items: 'Items',
     oss: 'BMA OSS services', ossOnTime: 'BMA OSS requests done on time', service: 'Service', standardDays: 'Standard (days)',
     completed: 'completed', onTime: 'on time', late: 'late', medianDays: 'Median days', backlog: 'backlog',
-    noServices: 'No service requests in this fiscal year',
+    noServices: 'No service requests in this fiscal year', downloadExport: 'Download the export to verify',
+    verifySteps: 'Check it with the command below, trusting only the verifier key, not this server',
   },
 };
 
@@ -426,7 +428,10 @@ function auditSection(a) {
     </dl>
     <details><summary>note</summary><pre>${esc(c.note)}</pre></details>`;
   }
-  return `${html}<h3>${esc(t('verifyOffline'))}</h3><pre id="audit-commands">${esc(a.exportCommand)}\n${esc(a.verifyCommand)}</pre>
+  const file = `${a.stream}.prongsai-export`;
+  return `${html}<h3>${esc(t('verifyOffline'))}</h3>
+    ${c && a.downloadPath ? `<p><a class="btn" id="audit-download" href="${esc(a.downloadPath)}" download="${esc(file)}">${esc(t('downloadExport'))}</a> ${esc(t('verifySteps'))}</p>` : ''}
+    <pre id="audit-commands">${esc(a.exportCommand)}\n${esc(a.verifyCommand)}</pre>
     ${a.verifierKey ? `<p>${esc(t('verifierKey'))}: <code>${esc(a.verifierKey)}</code></p>` : ''}`;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/audit/checkpoint.h"
+#include "core/audit/export.h"
 #include "core/audit/note.h"
 #include "core/domain/reference.h"
 #include "projections/service_sla/service_sla_projection.h"
@@ -32,6 +33,10 @@ struct EmbeddedAsset {
 
 // Generated from web/ at build time.
 #include "web_assets.inc"
+
+// How many signed checkpoints of a stream a downloaded export carries (the
+// newest; `prongsai verify` checks each is consistent with the records).
+constexpr size_t kExportCheckpoints = 16;
 
 // The actor of the generated demo city (projections/reports/demo_city.h).
 constexpr absl::string_view kDemoActor = "demo-generator";
@@ -339,6 +344,57 @@ class Dashboard {
         "application/json; charset=utf-8");
   }
 
+  // The export file of a stream for `prongsai verify`: its recent signed
+  // checkpoints and every record up to the latest one, as stored.
+  void Export(const std::string& stream, httplib::Response& res) {
+    if (context_.checkpointer == nullptr) {
+      SendError(404, "NOT_FOUND", "this server keeps no checkpoints", res);
+      return;
+    }
+    absl::StatusOr<std::vector<audit_service::SignedCheckpoint>> history =
+        context_.checkpointer->History(stream, kExportCheckpoints);
+    if (!history.ok()) {
+      SendError(503, "UNAVAILABLE", history.status().message(), res);
+      return;
+    }
+    if (history->empty()) {
+      SendError(404, "NOT_FOUND",
+                absl::StrCat("stream ", stream,
+                             " has no signed checkpoint yet; try again after "
+                             "the next checkpoint round"),
+                res);
+      return;
+    }
+    const uint64_t size = history->back().checkpoint.size;
+    std::string body;
+    audit::ExportEncoder encoder(&body, stream);
+    for (const audit_service::SignedCheckpoint& c : *history) {
+      if (absl::Status status = encoder.AddCheckpoint(c.note); !status.ok()) {
+        SendError(500, "INTERNAL", status.message(), res);
+        return;
+      }
+    }
+    absl::Status read = context_.log->ReadStream(
+        stream, 1, [&](const log::LogEntry& entry) {
+          if (entry.sequence > size) {
+            return false;
+          }
+          encoder.AddRecord(entry.position, entry.sequence, entry.hash,
+                            entry.record_bytes);
+          return entry.sequence < size;
+        });
+    if (!read.ok()) {
+      SendError(503, "UNAVAILABLE", read.message(), res);
+      return;
+    }
+    encoder.Finish();
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Content-Disposition",
+                   absl::StrCat("attachment; filename=\"", stream,
+                                ".prongsai-export\""));
+    res.set_content(std::move(body), "application/octet-stream");
+  }
+
   // The stream's latest signed checkpoint, its signature checked now against
   // the server's verifier key, and whether it covers every stored record.
   void Audit(const std::string& stream, httplib::Response& res) {
@@ -350,8 +406,14 @@ class Dashboard {
         "{\"stream\":", JsonString(stream), ",\"exportCommand\":",
         JsonString(absl::StrCat("prongsai export --stream ", stream,
                                 " --out ", file, " --server ", server)),
+        ",\"downloadPath\":",
+        JsonString(absl::StrCat("/v1/districts/", stream, "/export")),
         ",\"verifyCommand\":",
-        JsonString(absl::StrCat("prongsai verify ", file, " --key KEY")));
+        JsonString(absl::StrCat(
+            "prongsai verify ", file, " --key ",
+            context_.checkpointer != nullptr
+                ? absl::StrCat("'", context_.checkpointer->VerifierKey(), "'")
+                : std::string("KEY"))));
     absl::StatusOr<log::StreamHead> head = context_.log->LoadHead(stream);
     if (head.ok()) {
       absl::StrAppend(&body, ",\"records\":", head->sequence);
@@ -518,6 +580,17 @@ void RegisterDashboard(httplib::Server& server,
                  return;
                }
                dashboard->Audit(code, res);
+             });
+  server.Get(R"(/v1/districts/([^/]+)/export)",
+             [dashboard](const httplib::Request& req, httplib::Response& res) {
+               const std::string code = req.matches[1].str();
+               if (!IsDistrict(code) && code != domain::kCityStream) {
+                 SendError(404, "NOT_FOUND",
+                           absl::StrCat("no district with code \"", code, "\""),
+                           res);
+                 return;
+               }
+               dashboard->Export(code, res);
              });
 }
 

@@ -13,6 +13,7 @@
 //                                  views have consumed, whenever it advances
 //   GET /v1/districts/{code}/meetings?fy=2568
 //   GET /v1/districts/{code}/audit the latest signed checkpoint, checked
+//   GET /v1/districts/{code}/export the export file for `prongsai verify`
 //   GET /v1/city/services?fy=2568  BMA OSS timeliness: city and per district
 //   GET /v1/districts/{code}/services?fy=2568   ... per service
 //

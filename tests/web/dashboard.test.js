@@ -141,6 +141,16 @@ async function main() {
         return (await page.locator('#audit-signature.ok').count()) === 1;
       }, 20000);
       assert.match(await page.textContent('#audit-commands'), /prongsai export --stream 1045/);
+      // The export the page links to verifies offline with the verifier key.
+      const href = await page.getAttribute('#audit-download', 'href');
+      const { bytes, key } = await page.evaluate(async h => {
+        const buf = new Uint8Array(await (await fetch(h)).arrayBuffer());
+        const audit = await (await fetch('/v1/districts/1045/audit')).json();
+        return { bytes: Array.from(buf), key: audit.verifierKey };
+      }, href);
+      const exportFile = path.join(dataDir, '1045.prongsai-export');
+      fs.writeFileSync(exportFile, Buffer.from(bytes));
+      execFileSync(BIN, ['verify', exportFile, '--key', key], { stdio: 'pipe' });
       assert.match(await page.textContent('#demo-banner'), /สาธิต/);
       await shot(page, 'district-1045-th');
     });
