@@ -335,6 +335,9 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
                              v1::AppendResponse& response) {
   const std::string& stream = request.stream();
   RETURN_IF_ERROR(rules_.CheckStream(stream));
+  if (options_.check_owner) {
+    RETURN_IF_ERROR(options_.check_owner(stream));
+  }
   if (request.events().empty()) {
     return absl::InvalidArgumentError("events: empty; send at least one event");
   }

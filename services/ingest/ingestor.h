@@ -37,6 +37,10 @@ struct IngestOptions {
   int max_events_per_append = 10'000;
   // Most events stored by one log write (a group of appends).
   int max_events_per_write = 20'000;
+  // Refuses appends to streams this writer does not own (an ingest of one
+  // ownership shard on Kafka): the append fails alone, before anything is
+  // written. Empty: every stream is owned.
+  std::function<absl::Status(absl::string_view stream)> check_owner;
   // The server clock for Record.recorded_at; injectable for tests.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };

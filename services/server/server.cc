@@ -213,9 +213,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     const bool empty = log->LastPosition() == 0;
     ingest::IngestOptions ingest_options;
     ingest_options.max_events_per_append = options.max_events_per_append;
+    // On Kafka an ingest writes the streams of its shard only; the others
+    // are refused per append rather than failing the log write.
+    auto* kafka = dynamic_cast<log::KafkaEventLog*>(log);
+    if (kafka != nullptr) {
+      ingest_options.check_owner = [kafka](absl::string_view stream) {
+        return kafka->CheckOwnership(stream);
+      };
+    }
     ASSIGN_OR_RETURN(server->ingestor_,
                      ingest::Ingestor::Start(log, ingest_options));
-    RETURN_IF_ERROR(PublishReferenceData(*server->ingestor_, *log));
+    // The reference data is published by the owner of the city stream.
+    if (kafka == nullptr || kafka->CheckOwnership(domain::kCityStream).ok()) {
+      RETURN_IF_ERROR(PublishReferenceData(*server->ingestor_, *log));
+    }
     if (options.demo && empty) {
       RETURN_IF_ERROR(LoadDemo(*server->ingestor_, options.demo_events));
     }
