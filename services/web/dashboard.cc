@@ -538,59 +538,50 @@ void RegisterDashboard(httplib::Server& server,
                                               httplib::Response& res) {
     dashboard->Live(server, res);
   });
-  server.Get(R"(/v1/districts/([^/]+)/meetings)",
-             [dashboard](const httplib::Request& req, httplib::Response& res) {
-               const std::string code = req.matches[1].str();
-               if (!IsDistrict(code)) {
-                 SendError(404, "NOT_FOUND",
-                           absl::StrCat("no district with code \"", code, "\""),
-                           res);
-                 return;
-               }
-               if (std::optional<int> fy = FiscalYearParam(req, res)) {
-                 dashboard->Meetings(code, *fy, res);
-               }
-             });
+  // The routes of one stream: a district, or with `city` also the city
+  // stream; anything else is answered 404 before `handle` runs.
+  auto stream_route = [&server](const std::string& pattern, bool city,
+                                auto handle) {
+    server.Get(pattern, [city, handle](const httplib::Request& req,
+                                       httplib::Response& res) {
+      const std::string code = req.matches[1].str();
+      if (!IsDistrict(code) && !(city && code == domain::kCityStream)) {
+        SendError(404, "NOT_FOUND",
+                  absl::StrCat("no district with code \"", code, "\""), res);
+        return;
+      }
+      handle(code, req, res);
+    });
+  };
+  stream_route(R"(/v1/districts/([^/]+)/meetings)", false,
+               [dashboard](const std::string& code, const httplib::Request& req,
+                           httplib::Response& res) {
+                 if (std::optional<int> fy = FiscalYearParam(req, res)) {
+                   dashboard->Meetings(code, *fy, res);
+                 }
+               });
+  stream_route(R"(/v1/districts/([^/]+)/services)", false,
+               [dashboard](const std::string& code, const httplib::Request& req,
+                           httplib::Response& res) {
+                 if (std::optional<int> fy = FiscalYearParam(req, res)) {
+                   dashboard->Services(code, *fy, res);
+                 }
+               });
+  stream_route(R"(/v1/districts/([^/]+)/audit)", true,
+               [dashboard](const std::string& code, const httplib::Request&,
+                           httplib::Response& res) {
+                 dashboard->Audit(code, res);
+               });
+  stream_route(R"(/v1/districts/([^/]+)/export)", true,
+               [dashboard](const std::string& code, const httplib::Request&,
+                           httplib::Response& res) {
+                 dashboard->Export(code, res);
+               });
   server.Get("/v1/city/services",
              [dashboard](const httplib::Request& req, httplib::Response& res) {
                if (std::optional<int> fy = FiscalYearParam(req, res)) {
                  dashboard->Services("", *fy, res);
                }
-             });
-  server.Get(R"(/v1/districts/([^/]+)/services)",
-             [dashboard](const httplib::Request& req, httplib::Response& res) {
-               const std::string code = req.matches[1].str();
-               if (!IsDistrict(code)) {
-                 SendError(404, "NOT_FOUND",
-                           absl::StrCat("no district with code \"", code, "\""),
-                           res);
-                 return;
-               }
-               if (std::optional<int> fy = FiscalYearParam(req, res)) {
-                 dashboard->Services(code, *fy, res);
-               }
-             });
-  server.Get(R"(/v1/districts/([^/]+)/audit)",
-             [dashboard](const httplib::Request& req, httplib::Response& res) {
-               const std::string code = req.matches[1].str();
-               if (!IsDistrict(code) && code != domain::kCityStream) {
-                 SendError(404, "NOT_FOUND",
-                           absl::StrCat("no district with code \"", code, "\""),
-                           res);
-                 return;
-               }
-               dashboard->Audit(code, res);
-             });
-  server.Get(R"(/v1/districts/([^/]+)/export)",
-             [dashboard](const httplib::Request& req, httplib::Response& res) {
-               const std::string code = req.matches[1].str();
-               if (!IsDistrict(code) && code != domain::kCityStream) {
-                 SendError(404, "NOT_FOUND",
-                           absl::StrCat("no district with code \"", code, "\""),
-                           res);
-                 return;
-               }
-               dashboard->Export(code, res);
              });
 }
 
