@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/base/bytes.h"
@@ -24,12 +25,17 @@ namespace {
 
 // Key layout of the view store:
 //   'v' name '\0' key  -> a row of projection `name`
-//   'm' name           -> position(8) version(8): what `name` has consumed
+//   'w' name '\0' key  -> the same, in the alternate row space: a rebuild
+//                         writes the space that is not live, then swaps
+//   'm' name           -> position(8) version(8) ['w']: what `name` has
+//                         consumed, and which row space is live ('v' unless
+//                         the 17th byte says 'w')
 //   'c' stream         -> sequence(8) hash(32): the chain as checked so far
 //   'f'                -> position(8): the last position chain-checked
 //   'r' position(8)    -> sequence(8) stream '\0' reason: a refused record
 // Rows, positions, chain and refusals of one batch commit in one WriteBatch.
 constexpr char kRowPrefix = 'v';
+constexpr char kAltRowPrefix = 'w';
 constexpr char kMetaPrefix = 'm';
 constexpr char kChainPrefix = 'c';
 constexpr char kFrontierKey[] = "f";
@@ -42,11 +48,22 @@ absl::string_view ToView(const rocksdb::Slice& s) {
   return {s.data(), s.size()};
 }
 
-std::string RowPrefix(absl::string_view name) {
-  std::string key(1, kRowPrefix);
+std::string RowPrefix(absl::string_view name, char space = kRowPrefix) {
+  std::string key(1, space);
   key.append(name.data(), name.size());
   key.push_back('\0');
   return key;
+}
+
+char OtherSpace(char space) {
+  return space == kRowPrefix ? kAltRowPrefix : kRowPrefix;
+}
+
+// Deletes every row under `prefix` (which ends in '\0').
+void StageDropRows(const std::string& prefix, rocksdb::WriteBatch& batch) {
+  std::string end = prefix;
+  end.back() = '\1';
+  batch.DeleteRange(prefix, end);
 }
 
 std::string MetaKey(absl::string_view name) {
@@ -63,10 +80,13 @@ std::string RejectedKey(uint64_t position) {
   return key;
 }
 
-std::string EncodeMeta(uint64_t position, int version) {
+std::string EncodeMeta(uint64_t position, int version, char space) {
   std::string out;
   AppendBigEndian64(position, &out);
   AppendBigEndian64(static_cast<uint64_t>(version), &out);
+  if (space != kRowPrefix) {
+    out.push_back(space);
+  }
   return out;
 }
 
@@ -189,9 +209,10 @@ class Snapshot final : public ViewSnapshot {
       : db_(db), snapshot_(snapshot) {}
   ~Snapshot() override { db_->ReleaseSnapshot(snapshot_); }
 
-  void Add(const std::string& name, uint64_t position) {
-    readers_.emplace(name, std::make_unique<PrefixedReader>(db_, snapshot_,
-                                                            RowPrefix(name)));
+  void Add(const std::string& name, const std::string& prefix,
+           uint64_t position) {
+    readers_.emplace(
+        name, std::make_unique<PrefixedReader>(db_, snapshot_, prefix));
     positions_[name] = position;
   }
 
@@ -230,7 +251,8 @@ class Runner final : public ProjectionRunner {
     for (auto& projection : projections) {
       Slot slot;
       slot.name = std::string(projection->name());
-      slot.prefix = RowPrefix(slot.name);
+      slot.space = kRowPrefix;
+      slot.prefix = RowPrefix(slot.name, slot.space);
       slot.projection = std::move(projection);
       slots_.push_back(std::move(slot));
     }
@@ -246,7 +268,15 @@ class Runner final : public ProjectionRunner {
       std::string meta;
       rocksdb::Status status =
           db_->Get(rocksdb::ReadOptions(), MetaKey(slot.name), &meta);
-      if (status.ok() && meta.size() == 16 &&
+      if (status.ok() && (meta.size() == 16 || meta.size() == 17)) {
+        slot.space = meta.size() == 17 && meta[16] == kAltRowPrefix
+                         ? kAltRowPrefix
+                         : kRowPrefix;
+        slot.prefix = RowPrefix(slot.name, slot.space);
+      }
+      // Rows of a rebuild that did not finish.
+      StageDropRows(RowPrefix(slot.name, OtherSpace(slot.space)), resets);
+      if (status.ok() && (meta.size() == 16 || meta.size() == 17) &&
           static_cast<int>(ReadBigEndian64(meta.data() + 8)) ==
               slot.projection->version()) {
         slot.position = ReadBigEndian64(meta.data());
@@ -307,7 +337,7 @@ class Runner final : public ProjectionRunner {
     while (true) {
       ASSIGN_OR_RETURN(bool advanced, Step());
       const uint64_t end = log_->LastPosition();
-      const uint64_t reached = MinPosition();
+      const uint64_t reached = FeedPosition();
       if (progress) {
         progress(reached, end);
       }
@@ -320,28 +350,56 @@ class Runner final : public ProjectionRunner {
   bool WaitForPosition(uint64_t position, absl::Time deadline) override {
     absl::MutexLock lock(&mu_);
     auto reached = [this, position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return MinPositionLocked() >= position;
+      return MinPositionLocked(/*with_rebuilding=*/true) >= position;
     };
     return mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
   }
 
-  absl::Status Rebuild(
-      absl::string_view name,
-      const std::function<void(uint64_t, uint64_t)>& progress) override {
+  absl::Status Rebuild(absl::string_view name,
+                       const std::function<void(uint64_t, uint64_t)>& progress,
+                       const std::function<bool()>& cancelled) override {
+    Slot* slot = nullptr;
+    Shadow shadow;
     {
+      // Between two batches of the feeder, so that none it started still
+      // feeds the slot.
       absl::MutexLock feed(&feed_mu_);
       absl::MutexLock lock(&mu_);
-      Slot* slot = Find(name);
+      slot = Find(name);
       if (slot == nullptr) {
+        std::vector<absl::string_view> names;
+        for (const Slot& s : slots_) {
+          names.push_back(s.name);
+        }
         return absl::NotFoundError(
-            absl::StrCat("no projection named \"", name, "\""));
+            absl::StrCat("no projection named \"", name,
+                         "\"; the projections are: ", absl::StrJoin(names, ", ")));
       }
-      rocksdb::WriteBatch reset;
-      StageReset(*slot, reset);
-      RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &reset),
-                                "dropping the view"));
+      if (slot->rebuilding) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("projection ", name, " is being rebuilt already"));
+      }
+      if (stopping_) {
+        return absl::CancelledError("the projection runner is stopping");
+      }
+      // The feeder leaves the slot alone from here until the swap.
+      slot->rebuilding = true;
+      shadow.prefix = RowPrefix(slot->name, OtherSpace(slot->space));
     }
-    return CatchUp(progress);
+    absl::Status status = RunRebuild(*slot, shadow, progress, cancelled);
+    if (!status.ok()) {
+      rocksdb::WriteBatch drop;
+      StageDropRows(shadow.prefix, drop);
+      static_cast<void>(db_->Write(rocksdb::WriteOptions(), &drop));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      slot->rebuilding = false;
+    }
+    if (status.ok() && !options_.background) {
+      return CatchUp(progress);
+    }
+    return status;
   }
 
   std::vector<ProjectionStatus> Status() const override {
@@ -350,7 +408,8 @@ class Runner final : public ProjectionRunner {
     const uint64_t end = log_->LastPosition();
     for (const Slot& slot : slots_) {
       out.push_back({slot.name, slot.projection->version(), slot.position, end,
-                     slot.error.ok() ? "" : std::string(slot.error.message())});
+                     slot.error.ok() ? "" : std::string(slot.error.message()),
+                     slot.rebuilding});
     }
     return out;
   }
@@ -389,7 +448,7 @@ class Runner final : public ProjectionRunner {
     auto snapshot =
         std::make_unique<class Snapshot>(db_.get(), db_->GetSnapshot());
     for (const Slot& slot : slots_) {
-      snapshot->Add(slot.name, slot.position);
+      snapshot->Add(slot.name, slot.prefix, slot.position);
     }
     return snapshot;
   }
@@ -405,13 +464,146 @@ class Runner final : public ProjectionRunner {
   }
 
  private:
+  // The prefix, space and position of a slot change only with mu_ held and,
+  // except for the swap at the end of a rebuild, only in Step (which holds
+  // feed_mu_); Step reads them without mu_. While `rebuilding`, Step leaves
+  // the slot alone and the rebuild alone calls its projection.
   struct Slot {
     std::string name;
-    std::string prefix;
+    char space = kRowPrefix;  // the live row space
+    std::string prefix;       // RowPrefix(name, space)
     std::unique_ptr<Projection> projection;
     uint64_t position = 0;  // committed
     absl::Status error;
+    bool rebuilding = false;
   };
+
+  // The rows a rebuild writes, and the position they reached.
+  struct Shadow {
+    std::string prefix;
+    uint64_t position = 0;
+    uint64_t records = 0;
+  };
+
+  // Replays the log into `shadow` batch by batch, up to the chain frontier,
+  // then swaps it in for the live rows.
+  absl::Status RunRebuild(Slot& slot, Shadow& shadow,
+                          const std::function<void(uint64_t, uint64_t)>& progress,
+                          const std::function<bool()>& cancelled) {
+    {
+      // Leftovers of an earlier rebuild that failed.
+      rocksdb::WriteBatch clear;
+      StageDropRows(shadow.prefix, clear);
+      RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &clear),
+                                "clearing the rebuild rows"));
+    }
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) {
+          return absl::CancelledError("the projection runner is stopping");
+        }
+      }
+      if (cancelled && cancelled()) {
+        return absl::CancelledError(
+            absl::StrCat("the rebuild of ", slot.name, " was cancelled"));
+      }
+      RETURN_IF_ERROR(ShadowStep(slot, shadow));
+      {
+        absl::MutexLock lock(&mu_);
+        // Only the rebuild moves this slot now, so its position stands still;
+        // the frontier only grows. Swapping at the frontier keeps the view's
+        // position from ever going back.
+        if (shadow.position >= frontier_ && shadow.position >= slot.position) {
+          rocksdb::WriteBatch swap;
+          StageDropRows(slot.prefix, swap);
+          const char space = OtherSpace(slot.space);
+          swap.Put(MetaKey(slot.name),
+                   EncodeMeta(shadow.position, slot.projection->version(),
+                              space));
+          RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &swap),
+                                    "swapping in the rebuilt view"));
+          slot.space = space;
+          slot.prefix = shadow.prefix;
+          slot.position = shadow.position;
+          slot.error = absl::OkStatus();
+          break;
+        }
+      }
+      if (progress) {
+        progress(shadow.position, log_->LastPosition());
+      }
+    }
+    if (progress) {
+      progress(shadow.position, log_->LastPosition());
+    }
+    return absl::OkStatus();
+  }
+
+  // Applies one batch of already chain-checked records to the rebuild rows.
+  absl::Status ShadowStep(Slot& slot, Shadow& shadow) {
+    uint64_t limit;
+    {
+      absl::MutexLock lock(&mu_);
+      limit = frontier_;
+    }
+    if (shadow.position >= limit) {
+      return absl::OkStatus();
+    }
+    const absl::Time batch_start = absl::Now();
+    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
+                                       /*overwrite_key=*/true);
+    BatchWriter writer(db_.get(), &batch, shadow.prefix);
+    v1::Record record;
+    uint64_t last = shadow.position;
+    int count = 0;
+    absl::Status failure;
+    RETURN_IF_ERROR(log_->Scan(shadow.position + 1, [&](const log::LogEntry&
+                                                            entry) {
+      if (entry.position > limit) {
+        return false;
+      }
+      last = entry.position;
+      ++count;
+      bool refused;
+      {
+        absl::MutexLock lock(&mu_);
+        refused = rejected_.contains(entry.position);
+      }
+      if (refused) {
+        return count < options_.max_batch_records;
+      }
+      if (!record.ParseFromArray(entry.record_bytes.data(),
+                                 static_cast<int>(entry.record_bytes.size()))) {
+        failure = absl::DataLossError(absl::StrCat(
+            "the record at position ", entry.position, " does not decode"));
+        return false;
+      }
+      if (slot.projection->Wants(record)) {
+        AppliedRecord applied{record, entry.position, entry.hash,
+                              entry.record_bytes};
+        if (absl::Status status = slot.projection->Apply(applied, writer);
+            !status.ok()) {
+          failure =
+              Annotate(status, absl::StrCat("at position ", entry.position));
+          return false;
+        }
+      }
+      return count < options_.max_batch_records;
+    }));
+    RETURN_IF_ERROR(failure);
+    RETURN_IF_ERROR(
+        FromRocks(db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch()),
+                  "committing a rebuilt batch"));
+    shadow.position = last;
+    shadow.records += static_cast<uint64_t>(count);
+    const absl::Time batch_end = absl::Now();
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    records_.fetch_add(static_cast<uint64_t>(count), std::memory_order_relaxed);
+    batch_nanos_.fetch_add(absl::ToInt64Nanoseconds(batch_end - batch_start),
+                           std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
 
   Slot* Find(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (Slot& slot : slots_) {
@@ -424,25 +616,28 @@ class Runner final : public ProjectionRunner {
 
   void StageReset(Slot& slot, rocksdb::WriteBatch& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::string end = slot.prefix;
-    end.back() = '\1';
-    batch.DeleteRange(slot.prefix, end);
-    batch.Put(MetaKey(slot.name), EncodeMeta(0, slot.projection->version()));
+    StageDropRows(slot.prefix, batch);
+    batch.Put(MetaKey(slot.name),
+              EncodeMeta(0, slot.projection->version(), slot.space));
     slot.position = 0;
     slot.error = absl::OkStatus();
   }
 
-  uint64_t MinPositionLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+  // The least position of the running projections; those being rebuilt
+  // count only `with_rebuilding`.
+  uint64_t MinPositionLocked(bool with_rebuilding = false) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     uint64_t min = UINT64_MAX;
     for (const Slot& slot : slots_) {
-      if (slot.error.ok()) {
+      if (slot.error.ok() && (with_rebuilding || !slot.rebuilding)) {
         min = std::min(min, slot.position);
       }
     }
     return min == UINT64_MAX ? frontier_ : min;
   }
 
-  uint64_t MinPosition() const {
+  // Where the feeder stands: the least position it still feeds.
+  uint64_t FeedPosition() const {
     absl::MutexLock lock(&mu_);
     return MinPositionLocked();
   }
@@ -459,7 +654,7 @@ class Runner final : public ProjectionRunner {
       if (!advanced.ok() || !*advanced) {
         // Nothing new (or the store failed and the error is recorded):
         // wait for the log to grow, waking regularly to notice Stop.
-        log_->WaitForPosition(MinPosition() + 1, absl::Now() + kIdleWait);
+        log_->WaitForPosition(FeedPosition() + 1, absl::Now() + kIdleWait);
       }
     }
   }
@@ -501,7 +696,7 @@ class Runner final : public ProjectionRunner {
     {
       absl::MutexLock lock(&mu_);
       for (Slot& slot : slots_) {
-        if (slot.error.ok()) {
+        if (slot.error.ok() && !slot.rebuilding) {
           active.push_back(&slot);
         }
       }
@@ -581,7 +776,7 @@ class Runner final : public ProjectionRunner {
     for (Slot* slot : active) {
       if (slot->position < last) {
         writes->Put(MetaKey(slot->name),
-                    EncodeMeta(last, slot->projection->version()));
+                    EncodeMeta(last, slot->projection->version(), slot->space));
       }
     }
     std::string frontier_value;

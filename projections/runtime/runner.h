@@ -45,6 +45,7 @@ struct ProjectionStatus {
   uint64_t position = 0;      // last log position consumed
   uint64_t log_position = 0;  // last position in the log
   std::string error;          // why it stopped, if it did
+  bool rebuilding = false;    // a Rebuild of it is running
 };
 
 // What the feeder did since start, for the metrics endpoint.
@@ -90,13 +91,28 @@ class ProjectionRunner {
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) = 0;
 
   // Waits until every projection has consumed `position`; false on timeout.
+  // A projection being rebuilt counts with the position of its previous
+  // rows, which stand still until the rebuild ends.
   virtual bool WaitForPosition(uint64_t position, absl::Time deadline) = 0;
 
-  // Drops the view of `name` and rebuilds it from the start of the log,
-  // in the calling thread.
+  // Rebuilds the view of `name` from the start of the log, in the calling
+  // thread, into rows of its own beside the current ones. Meanwhile the
+  // other projections keep following the log, and snapshots show the view's
+  // previous rows at their position; once the rebuilt rows have reached at
+  // least that position, they replace the previous ones in one write, and
+  // the view follows the log again from there. Without the background
+  // feeder, the rebuild then also catches up with the log.
+  //
+  // `progress` (if set) is called after each batch, outside every lock, with
+  // the position the rebuilt rows reached and the log's last position.
+  // `cancelled` (if set) is asked between batches; when it returns true, or
+  // when the runner stops, the rebuild ends with CANCELLED. On any error the
+  // previous rows stay as they were. NOT_FOUND (listing the names) for an
+  // unknown projection; FAILED_PRECONDITION if it is being rebuilt already.
   virtual absl::Status Rebuild(
       absl::string_view name,
-      const std::function<void(uint64_t, uint64_t)>& progress = nullptr) = 0;
+      const std::function<void(uint64_t, uint64_t)>& progress = nullptr,
+      const std::function<bool()>& cancelled = nullptr) = 0;
 
   virtual std::vector<ProjectionStatus> Status() const = 0;
   virtual std::vector<RejectedRecord> Rejected() const = 0;

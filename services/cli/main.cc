@@ -12,6 +12,7 @@
 #include "services/cli/audit_commands.h"
 #include "services/cli/oss_commands.h"
 #include "services/cli/ops_commands.h"
+#include "services/cli/projections_commands.h"
 #include "services/cli/report_commands.h"
 #include "services/cli/client_commands.h"
 #include "services/server/server.h"
@@ -176,6 +177,7 @@ const Command kCommands[] = {
     {&kKeygenCommand, RunKeygen},     {&kKafkaDevCommand, RunKafkaDev},
     {&kOssBridgeCommand, RunOssBridge}, {&kImportCommand, RunImport},
     {&kHealthCommand, RunHealth},     {&kMigrateCommand, RunMigrate},
+    {&kProjectionsCommand, RunProjections},
 };
 
 void PrintUsage(std::ostream& out) {

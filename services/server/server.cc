@@ -32,6 +32,7 @@
 #include "services/metrics/metrics.h"
 #include "services/query/query_services.h"
 #include "services/server/demo.h"
+#include "services/server/projections_service.h"
 #include "services/web/dashboard.h"
 
 namespace prongsai::server {
@@ -41,16 +42,6 @@ constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
 
 bool Has(const std::vector<std::string>& roles, absl::string_view role) {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
-}
-
-// Every view the projector keeps.
-std::vector<std::unique_ptr<projections::Projection>> AllProjections() {
-  std::vector<std::unique_ptr<projections::Projection>> all =
-      reports::ReportProjections();
-  all.push_back(std::make_unique<projections::MerkleProjection>());
-  all.push_back(std::make_unique<projections::AuditTrailProjection>());
-  all.push_back(std::make_unique<service_sla::ServiceSlaProjection>());
-  return all;
 }
 
 class ServerImpl final : public Server {
@@ -112,6 +103,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<projections::ProjectionRunner> runner_;
   std::unique_ptr<audit_service::Checkpointer> checkpointer_;
   std::unique_ptr<ingest::LedgerService> ledger_;
+  std::unique_ptr<ProjectionsService> projections_;
   std::unique_ptr<audit_service::AuditService> audit_;
   std::unique_ptr<query::QueryServices> query_;
   std::unique_ptr<grpc::Server> grpc_;
@@ -241,6 +233,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         projections::ProjectionRunner::Start(
             log, {.path = options.data_dir + "/views"}, AllProjections()));
     projections::ProjectionRunner* runner = server->runner_.get();
+    server->projections_ = std::make_unique<ProjectionsService>(runner);
+    builder.RegisterService(server->projections_.get());
     const std::string key_path = options.signing_key.empty()
                                      ? options.data_dir + "/keys/checkpoint.key"
                                      : options.signing_key;

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "core/base/status.h"
 #include "core/log/rocksdb_log.h"
 #include "services/ingest/ingestor.h"
@@ -18,10 +24,17 @@ using ::prongsai::testing::TempDir;
 // records in, so double or missing application shows.
 class MeetingTally final : public Projection {
  public:
-  explicit MeetingTally(int version = 1, int fail_at_position = 0)
-      : version_(version), fail_at_position_(fail_at_position) {}
+  // Called before each Apply; an error fails the record.
+  using Hook = std::function<absl::Status(uint64_t position)>;
 
-  absl::string_view name() const override { return "meetings"; }
+  explicit MeetingTally(int version = 1, int fail_at_position = 0,
+                        std::string name = "meetings", Hook hook = nullptr)
+      : version_(version),
+        fail_at_position_(fail_at_position),
+        name_(std::move(name)),
+        hook_(std::move(hook)) {}
+
+  absl::string_view name() const override { return name_; }
   int version() const override { return version_; }
   bool Wants(const v1::Record& record) const override {
     return record.event().has_meeting_held();
@@ -30,6 +43,9 @@ class MeetingTally final : public Projection {
     if (fail_at_position_ != 0 &&
         r.position == static_cast<uint64_t>(fail_at_position_)) {
       return absl::InternalError("simulated crash");
+    }
+    if (hook_) {
+      RETURN_IF_ERROR(hook_(r.position));
     }
     const std::string& stream = r.record.stream();
     ASSIGN_OR_RETURN(int64_t count, view.GetInt("count/" + stream));
@@ -49,6 +65,8 @@ class MeetingTally final : public Projection {
  private:
   int version_;
   int fail_at_position_;
+  std::string name_;
+  Hook hook_;
 };
 
 class RunnerTest : public ::testing::Test {
@@ -77,6 +95,12 @@ class RunnerTest : public ::testing::Test {
       int batch = 7) {
     std::vector<std::unique_ptr<Projection>> all;
     all.push_back(std::move(projection));
+    return StartAll(std::move(all), background, batch);
+  }
+
+  std::unique_ptr<ProjectionRunner> StartAll(
+      std::vector<std::unique_ptr<Projection>> all, bool background = false,
+      int batch = 7) {
     auto runner = ProjectionRunner::Start(
         log_.get(),
         {.path = dir_.Sub("views"), .max_batch_records = batch,
@@ -86,12 +110,24 @@ class RunnerTest : public ::testing::Test {
     return runner.ok() ? std::move(*runner) : nullptr;
   }
 
-  int64_t Row(ProjectionRunner& runner, const std::string& key) {
+  int64_t Row(ProjectionRunner& runner, const std::string& key,
+              const std::string& view = "meetings") {
     auto snapshot = runner.Snapshot();
     EXPECT_TRUE(snapshot.ok());
-    auto value = (*snapshot)->view("meetings").GetInt(key);
+    auto value = (*snapshot)->view(view).GetInt(key);
     EXPECT_TRUE(value.ok());
     return *value;
+  }
+
+  static ProjectionStatus StatusOf(ProjectionRunner& runner,
+                                   absl::string_view name) {
+    for (const ProjectionStatus& status : runner.Status()) {
+      if (status.name == name) {
+        return status;
+      }
+    }
+    ADD_FAILURE() << "no status for " << name;
+    return {};
   }
 
   TempDir dir_;
@@ -225,6 +261,173 @@ TEST_F(RunnerTest, ASnapshotIsStableWhileTheViewMoves) {
   EXPECT_EQ(*(*snapshot)->view("meetings").GetInt("count/1045"), 2);
   EXPECT_EQ((*snapshot)->position("meetings"), position);
   EXPECT_EQ(Row(*runner, "count/1045"), 4);
+}
+
+// Holds the Apply calls of a view inside a rebuild until released, so a
+// test can look at the runner while the rebuild is under way.
+class RebuildGate {
+ public:
+  MeetingTally::Hook Hook() {
+    return [this](uint64_t) {
+      if (holding_.load()) {
+        if (!entered_.HasBeenNotified()) {
+          entered_.Notify();
+        }
+        release_.WaitForNotification();
+      }
+      return absl::OkStatus();
+    };
+  }
+  void Hold() { holding_ = true; }
+  bool WaitUntilHeld() {
+    return entered_.WaitForNotificationWithTimeout(absl::Seconds(10));
+  }
+  void Release() { release_.Notify(); }
+
+ private:
+  std::atomic<bool> holding_{false};
+  absl::Notification entered_;
+  absl::Notification release_;
+};
+
+TEST_F(RunnerTest, WhileAViewRebuildsTheOthersFollowAndItsOldRowsAnswer) {
+  AppendMeetings("1045", 10);
+  RebuildGate gate;
+  std::vector<std::unique_ptr<Projection>> all;
+  all.push_back(std::make_unique<MeetingTally>());
+  all.push_back(
+      std::make_unique<MeetingTally>(1, 0, "gated", gate.Hook()));
+  auto runner = StartAll(std::move(all), /*background=*/true, 4);
+  ASSERT_TRUE(runner->WaitForPosition(log_->LastPosition(),
+                                      absl::Now() + absl::Seconds(10)));
+  const uint64_t before = log_->LastPosition();
+
+  gate.Hold();
+  absl::Status rebuilt = absl::UnknownError("not run");
+  std::vector<uint64_t> progress;
+  std::thread rebuild([&] {
+    rebuilt = runner->Rebuild("gated", [&](uint64_t reached, uint64_t) {
+      progress.push_back(reached);
+    });
+  });
+  ASSERT_TRUE(gate.WaitUntilHeld());
+
+  // The other view follows the log; the one being rebuilt answers from its
+  // previous rows at their position, and a second rebuild is refused.
+  AppendMeetings("1045", 5);
+  EXPECT_TRUE(::prongsai::testing::WaitFor([&] {
+    return StatusOf(*runner, "meetings").position == log_->LastPosition();
+  }));
+  EXPECT_EQ(Row(*runner, "count/1045"), 15);
+  const ProjectionStatus during = StatusOf(*runner, "gated");
+  EXPECT_TRUE(during.rebuilding);
+  EXPECT_EQ(during.position, before);
+  EXPECT_EQ(Row(*runner, "count/1045", "gated"), 10);
+  EXPECT_EQ(runner->Rebuild("gated").code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Waiting for a position waits for the rebuilt view too.
+  EXPECT_FALSE(runner->WaitForPosition(log_->LastPosition(),
+                                       absl::Now() + absl::Milliseconds(50)));
+
+  gate.Release();
+  rebuild.join();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt;
+  ASSERT_FALSE(progress.empty());
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_GE(progress.back(), before);
+  ASSERT_TRUE(runner->WaitForPosition(log_->LastPosition(),
+                                      absl::Now() + absl::Seconds(10)));
+  EXPECT_FALSE(StatusOf(*runner, "gated").rebuilding);
+  EXPECT_EQ(Row(*runner, "count/1045", "gated"), 15);
+  EXPECT_EQ(Row(*runner, "attendees/1045", "gated"),
+            Row(*runner, "attendees/1045"));
+}
+
+TEST_F(RunnerTest, ARebuiltViewSurvivesARestartAndASecondRebuild) {
+  AppendMeetings("1045", 9);
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    auto runner = Start(std::make_unique<MeetingTally>(), false, 4);
+    ASSERT_TRUE(runner->CatchUp().ok());
+    ASSERT_TRUE(runner->Rebuild("meetings").ok());
+    EXPECT_EQ(Row(*runner, "count/1045"), 9 + round * 2);
+    AppendMeetings("1045", 2);
+    ASSERT_TRUE(runner->CatchUp().ok());
+  }
+  // The second rebuild swapped back to the first row space: a restart reads
+  // the live rows, nothing is applied twice and nothing is rebuilt.
+  auto runner = Start(std::make_unique<MeetingTally>(), false, 4);
+  EXPECT_EQ(runner->Status()[0].position, log_->LastPosition());
+  EXPECT_EQ(Row(*runner, "count/1045"), 13);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Row(*runner, "count/1045"), 13);
+  EXPECT_EQ(Row(*runner, "attendees/1045"), 130);
+}
+
+TEST_F(RunnerTest, AFailedRebuildKeepsThePreviousRows) {
+  AppendMeetings("1045", 6);
+  std::atomic<bool> fail{false};
+  auto runner = Start(std::make_unique<MeetingTally>(
+                          1, 0, "meetings",
+                          [&](uint64_t) {
+                            return fail.load()
+                                       ? absl::InternalError("bad release")
+                                       : absl::OkStatus();
+                          }),
+                      false, 4);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  fail = true;
+  absl::Status status = runner->Rebuild("meetings");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(status.message().find("bad release"), std::string::npos);
+  EXPECT_EQ(Row(*runner, "count/1045"), 6);
+  EXPECT_TRUE(runner->Status()[0].error.empty());
+  EXPECT_FALSE(runner->Status()[0].rebuilding);
+  fail = false;
+  ASSERT_TRUE(runner->Rebuild("meetings").ok());
+  EXPECT_EQ(Row(*runner, "count/1045"), 6);
+}
+
+TEST_F(RunnerTest, ARebuildRestartsAStoppedView) {
+  AppendMeetings("1045", 8);
+  std::atomic<int> failures{1};
+  const uint64_t fail_at = 5;
+  auto runner = Start(std::make_unique<MeetingTally>(
+                          1, 0, "meetings",
+                          [&](uint64_t position) {
+                            return position == fail_at && failures-- > 0
+                                       ? absl::InternalError("a passing fault")
+                                       : absl::OkStatus();
+                          }),
+                      false, 3);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  ASSERT_FALSE(runner->Status()[0].error.empty());
+  ASSERT_TRUE(runner->Rebuild("meetings").ok());
+  EXPECT_TRUE(runner->Status()[0].error.empty());
+  EXPECT_EQ(runner->Status()[0].position, log_->LastPosition());
+  EXPECT_EQ(Row(*runner, "count/1045"), 8);
+}
+
+TEST_F(RunnerTest, RebuildNamesTheProjectionsWhenTheNameIsUnknown) {
+  auto runner = Start(std::make_unique<MeetingTally>());
+  absl::Status status = runner->Rebuild("meeting");
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(status.message().find("the projections are: meetings"),
+            std::string::npos)
+      << status;
+}
+
+TEST_F(RunnerTest, ACancelledRebuildKeepsThePreviousRows) {
+  AppendMeetings("1045", 6);
+  auto runner = Start(std::make_unique<MeetingTally>(), false, 2);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  int batches = 0;
+  absl::Status status = runner->Rebuild(
+      "meetings", [&](uint64_t, uint64_t) { ++batches; },
+      [&] { return batches >= 1; });
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(Row(*runner, "count/1045"), 6);
+  EXPECT_EQ(runner->Status()[0].position, log_->LastPosition());
 }
 
 }  // namespace
