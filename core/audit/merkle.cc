@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/audit/sha256x2.h"
 #include "core/base/status.h"
 
 namespace prongsai::audit {
@@ -129,6 +130,34 @@ Hash NodeHash(const Hash& left, const Hash& right) {
 }
 
 Hash EmptyRoot() { return FastSha256(""); }
+
+Hash SubtreeRoot(absl::Span<Hash> nodes) {
+  static_assert(sizeof(Hash) == kHashSize, "hashes must lie side by side");
+  static constexpr char kNodePrefix = 0x01;
+  const absl::string_view prefix(&kNodePrefix, 1);
+  auto pair = [](const Hash& left) {
+    return absl::string_view(reinterpret_cast<const char*>(left.data()),
+                             2 * kHashSize);
+  };
+  for (size_t width = nodes.size(); width > 1; width /= 2) {
+    // Parent j covers children 2j and 2j + 1, which lie side by side. The
+    // parents are written only after both of a pair are hashed, so a level
+    // can be folded onto itself.
+    if (width == 2) {
+      nodes[0] = NodeHash(nodes[0], nodes[1]);
+      break;
+    }
+    for (size_t j = 0; j < width / 2; j += 2) {
+      Hash left;
+      Hash right;
+      Sha256x2({prefix, pair(nodes[2 * j])}, {prefix, pair(nodes[2 * j + 2])},
+               &left, &right);
+      nodes[j] = left;
+      nodes[j + 1] = right;
+    }
+  }
+  return nodes[0];
+}
 
 absl::StatusOr<Hash> RootAt(uint64_t size, const NodeReader& read) {
   if (size == 0) {

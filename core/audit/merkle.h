@@ -42,6 +42,10 @@ Hash NodeHash(const Hash& left, const Hash& right);
 // The root of the empty tree: SHA-256 of nothing.
 Hash EmptyRoot();
 
+// The root of the complete subtree whose 2^k leaf hashes (k >= 0) are
+// `nodes`, level by level, two node hashes at a time. Overwrites `nodes`.
+Hash SubtreeRoot(absl::Span<Hash> nodes);
+
 // Reads the complete subtree (level, index). It must exist in the store.
 using NodeReader =
     std::function<absl::StatusOr<Hash>(int level, uint64_t index)>;

@@ -39,39 +39,6 @@ struct HashedRecords {
   std::vector<char> clean;
 };
 
-static_assert(sizeof(Hash) == kHashSize, "hashes must lie side by side");
-
-// The root of a complete subtree from its 2^k leaves (k >= 1), level by
-// level, two node hashes at a time. Overwrites `nodes`.
-Hash SubtreeRoot(std::vector<Hash>& nodes) {
-  static constexpr char kNodePrefix = 0x01;
-  const absl::string_view prefix(&kNodePrefix, 1);
-  for (size_t width = nodes.size(); width > 1; width /= 2) {
-    // Parent j covers children 2j and 2j + 1, which lie side by side. The
-    // parents are written only after both of a pair are hashed, so a level
-    // can be folded onto itself.
-    if (width == 2) {
-      nodes[0] = NodeHash(nodes[0], nodes[1]);
-      break;
-    }
-    for (size_t j = 0; j < width / 2; j += 2) {
-      Hash left;
-      Hash right;
-      Sha256x2(
-          {prefix, absl::string_view(
-                       reinterpret_cast<const char*>(nodes[2 * j].data()),
-                       2 * kHashSize)},
-          {prefix, absl::string_view(
-                       reinterpret_cast<const char*>(nodes[2 * j + 2].data()),
-                       2 * kHashSize)},
-          &left, &right);
-      nodes[j] = left;
-      nodes[j + 1] = right;
-    }
-  }
-  return nodes[0];
-}
-
 // Whether the records [begin, end) of a whole block are in place: dense
 // sequences from begin + 1, each stored hash the hash of its bytes, each
 // header naming `stream` and its sequence, each prev_hash the hash before,
@@ -114,7 +81,7 @@ void HashBlocks(const std::vector<ExportRecord>& records,
       for (size_t i = begin; i < end; ++i) {
         nodes[i - begin] = out->records[i].leaf;
       }
-      out->blocks[b] = SubtreeRoot(nodes);
+      out->blocks[b] = SubtreeRoot(absl::MakeSpan(nodes));
       out->clean[b] = BlockInPlace(records, out->records, stream, begin, end);
     }
   }

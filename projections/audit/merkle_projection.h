@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/audit/merkle.h"
 #include "core/base/hash.h"
 #include "projections/runtime/projection.h"
@@ -29,6 +30,9 @@
 namespace prongsai::projections {
 
 inline constexpr absl::string_view kMerkleProjection = "merkle";
+
+// Readers hash the nodes below this level from their block of leaves.
+inline constexpr int kLeafBlockLevel = 6;
 
 class MerkleProjection final : public Projection {
  public:
@@ -46,7 +50,18 @@ class MerkleView {
   // Every stream the view has a tree for, in key order.
   absl::StatusOr<std::vector<std::string>> Streams() const;
 
+  // Reads nodes for the functions of core/audit/merkle.h: those below
+  // kLeafBlockLevel from their leaf block (the last two blocks read are
+  // kept), the others with a point read each. Valid while the view is.
   audit::NodeReader Reader(absl::string_view stream) const;
+  // The complete subtree (level, index), with one point read.
+  absl::StatusOr<Hash> Node(absl::string_view stream, int level,
+                            uint64_t index) const;
+  // The hashes of leaves [first, first + out.size()) in one scan, where
+  // out.size() is a power of two up to 256 and `first` a multiple of it.
+  // Returns how many of them the tree has: fewer where the tree ends.
+  absl::StatusOr<size_t> Leaves(absl::string_view stream, uint64_t first,
+                                absl::Span<Hash> out) const;
   absl::StatusOr<Hash> Root(absl::string_view stream, uint64_t size) const;
   // Leaf hash of the record with `sequence` (from 1).
   absl::StatusOr<Hash> Leaf(absl::string_view stream, uint64_t sequence) const;

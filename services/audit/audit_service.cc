@@ -11,8 +11,9 @@ namespace prongsai::audit_service {
 namespace {
 
 // Nodes of at least 2^kCachedLevel leaves are kept in memory, up to
-// kCachedNodes of them (about 6 MB).
-constexpr int kCachedLevel = 6;
+// kCachedNodes of them (about 6 MB). The view's reader hashes the lower ones
+// from one scan of their leaf block.
+constexpr int kCachedLevel = projections::kLeafBlockLevel;
 constexpr size_t kCachedNodes = 1 << 16;
 
 grpc::Status ToGrpc(const absl::Status& status) {

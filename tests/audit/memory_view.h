@@ -27,6 +27,7 @@ class MemoryView final : public projections::ViewWriter {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       const override {
+    ++scans;
     for (auto it = rows_.lower_bound(std::string(prefix));
          it != rows_.end() &&
          absl::string_view(it->first).substr(0, prefix.size()) == prefix;
@@ -47,6 +48,7 @@ class MemoryView final : public projections::ViewWriter {
   std::map<std::string, std::string>& rows() { return rows_; }
 
   mutable int reads = 0;
+  mutable int scans = 0;
   int writes = 0;
 
  private:

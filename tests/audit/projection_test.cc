@@ -76,6 +76,85 @@ TEST(MerkleProjectionTest, AnAppendReadsAndWritesLogarithmicallyMany) {
   EXPECT_EQ(view.size(), 2 * 1024 - 1 + 1u);
 }
 
+// The reader hashes the nodes below kLeafBlockLevel from their leaf block;
+// every proof and root must still be the reference's, wherever a size or a
+// leaf falls in a block, and with a second stream's leaves beside them.
+TEST(MerkleProjectionTest, ProofsFromLeafBlocksMatchTheReference) {
+  const std::vector<StoredRecord> a = MakeHistory("1045", 300);
+  const std::vector<StoredRecord> b = MakeHistory("1046", 70);
+  MerkleProjection projection;
+  MemoryView view;
+  uint64_t position = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_TRUE(Feed(projection, view, ++position, a[i].bytes).ok());
+    if (i < b.size()) {
+      ASSERT_TRUE(Feed(projection, view, ++position, b[i].bytes).ok());
+    }
+  }
+  MerkleView tree(view);
+  std::vector<Hash> roots = {audit::EmptyRoot()};
+  for (uint64_t size = 1; size <= a.size(); ++size) {
+    roots.push_back(audit::testing::RootOf(a, size));
+  }
+  for (uint64_t size = 1; size <= a.size(); ++size) {
+    SCOPED_TRACE(size);
+    ASSERT_EQ(*tree.Root("1045", size), roots[size]);
+    for (uint64_t sequence = 1; sequence <= size; ++sequence) {
+      absl::StatusOr<std::vector<Hash>> proof =
+          tree.InclusionProof("1045", sequence, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      ASSERT_TRUE(audit::VerifyInclusion(sequence - 1, size,
+                                         audit::LeafHash(a[sequence - 1].bytes),
+                                         *proof, roots[size])
+                      .ok())
+          << sequence;
+    }
+    for (uint64_t to : {size, size + 1, size + 63, uint64_t{a.size()}}) {
+      if (to > a.size()) {
+        continue;
+      }
+      absl::StatusOr<std::vector<Hash>> proof =
+          tree.ConsistencyProof("1045", size, to);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      ASSERT_TRUE(audit::VerifyConsistency(size, to, roots[size], roots[to],
+                                           *proof)
+                      .ok())
+          << to;
+    }
+  }
+  EXPECT_EQ(*tree.Root("1046", 70), audit::testing::RootOf(b, 70));
+  EXPECT_EQ(*tree.Root("1046", 65), audit::testing::RootOf(b, 65));
+}
+
+TEST(MerkleProjectionTest, AProofScansOneLeafBlockAndReadsTheUpperLevels) {
+  const std::vector<StoredRecord> a = MakeHistory("1045", 1000);
+  MerkleProjection projection;
+  MemoryView view;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_TRUE(Feed(projection, view, i + 1, a[i].bytes).ok());
+  }
+  MerkleView tree(view);
+  view.reads = 0;
+  view.scans = 0;
+  // In a tree of 960 = 15 * 64 leaves, leaf 500's block is the only one
+  // scanned; above it a node per level on each side, and the size row.
+  ASSERT_TRUE(tree.InclusionProof("1045", 501, 960).ok());
+  EXPECT_EQ(view.scans, 1);
+  EXPECT_LE(view.reads, 1 + 2 * (10 - kLeafBlockLevel));
+  // Where the tree ends inside a block, that block is scanned too.
+  view.reads = 0;
+  view.scans = 0;
+  ASSERT_TRUE(tree.InclusionProof("1045", 501, 1000).ok());
+  EXPECT_EQ(view.scans, 2);
+  EXPECT_LE(view.reads, 1 + 2 * (10 - kLeafBlockLevel));
+  // A consistency proof touches the blocks of both sizes.
+  view.reads = 0;
+  view.scans = 0;
+  ASSERT_TRUE(tree.ConsistencyProof("1045", 333, 1000).ok());
+  EXPECT_LE(view.scans, 2);
+  EXPECT_LE(view.reads, 1 + 2 * (10 - kLeafBlockLevel));
+}
+
 TEST(MerkleProjectionTest, RefusesARecordThatDoesNotExtendTheTree) {
   const std::vector<StoredRecord> a = MakeHistory("1045", 3);
   MerkleProjection projection;
