@@ -151,6 +151,15 @@ absl::StatusOr<ParsedExport> ParseExport(absl::string_view data) {
         "\"prongsai-export 1\"");
   }
   ParsedExport out;
+  // A whole file ends with its record count: with it the record list is
+  // allocated once instead of growing (and copying) as it fills. A count no
+  // file of this size can hold (a cut or damaged file) is not trusted.
+  if (data.size() >= kExportMagic.size() + 9 && data[data.size() - 9] == kEndTag) {
+    const uint64_t count = ReadBigEndian64(data.data() + data.size() - 8);
+    if (count <= data.size() / (1 + kRecordHeader)) {
+      out.records.reserve(count);
+    }
+  }
   size_t at = kExportMagic.size();
   bool have_stream = false;
   auto cut = [&](absl::string_view what) {

@@ -1,9 +1,15 @@
 #include "core/audit/verify.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -30,7 +36,9 @@ struct Hashed {
 };
 
 struct HashedRecords {
-  std::vector<Hashed> records;
+  // One per record, left unset until hashed: zeroing them first would cost
+  // a pass over memory as large as a tenth of the export.
+  std::unique_ptr<Hashed[]> records;
   // Root of the complete subtree of each whole block, by block number.
   std::vector<Hash> blocks;
   // Whether each whole block passes every check of Walker::Step, so the walk
@@ -46,8 +54,8 @@ struct HashedRecords {
 // The first prev_hash is checked against the stored hash of the record
 // before, which a walk that reaches this block has found equal to its bytes'.
 bool BlockInPlace(const std::vector<ExportRecord>& records,
-                  const std::vector<Hashed>& hashed, absl::string_view stream,
-                  size_t begin, size_t end) {
+                  const Hashed* hashed, absl::string_view stream, size_t begin,
+                  size_t end) {
   if (end < records.size() && records[end].sequence == end) {
     return false;
   }
@@ -66,34 +74,34 @@ bool BlockInPlace(const std::vector<ExportRecord>& records,
   return true;
 }
 
-void HashBlocks(const std::vector<ExportRecord>& records,
-                absl::string_view stream, size_t first_block, size_t end_block,
-                HashedRecords* out) {
-  std::vector<Hash> nodes(kBlock);
-  for (size_t b = first_block; b < end_block; ++b) {
-    const size_t begin = b * kBlock;
-    const size_t end = std::min(records.size(), begin + kBlock);
+void HashBlock(const std::vector<ExportRecord>& records,
+               absl::string_view stream, size_t b, std::vector<Hash>& nodes,
+               HashedRecords* out) {
+  const size_t begin = b * kBlock;
+  const size_t end = std::min(records.size(), begin + kBlock);
+  for (size_t i = begin; i < end; ++i) {
+    Hashed& h = out->records[i];
+    ChainAndLeafHash(records[i].bytes, &h.hash, &h.leaf);
+  }
+  if (end - begin == kBlock) {
     for (size_t i = begin; i < end; ++i) {
-      Hashed& h = out->records[i];
-      ChainAndLeafHash(records[i].bytes, &h.hash, &h.leaf);
+      nodes[i - begin] = out->records[i].leaf;
     }
-    if (end - begin == kBlock) {
-      for (size_t i = begin; i < end; ++i) {
-        nodes[i - begin] = out->records[i].leaf;
-      }
-      out->blocks[b] = SubtreeRoot(absl::MakeSpan(nodes));
-      out->clean[b] = BlockInPlace(records, out->records, stream, begin, end);
-    }
+    out->blocks[b] = SubtreeRoot(absl::MakeSpan(nodes));
+    out->clean[b] =
+        BlockInPlace(records, out->records.get(), stream, begin, end);
   }
 }
 
 // Every record's two hashes are independent of the others', so they are
 // computed up front, in parallel; the walk that follows checks the chain in
-// order and adds whole blocks to the tree by their roots.
+// order and adds whole blocks to the tree by their roots. Threads take the
+// next block as they finish one, so a thread whose core is busy with other
+// work takes fewer and never holds the others up.
 HashedRecords HashAll(const std::vector<ExportRecord>& records,
                       absl::string_view stream, int threads) {
   HashedRecords out;
-  out.records.resize(records.size());
+  out.records = std::make_unique_for_overwrite<Hashed[]>(records.size());
   const size_t blocks = (records.size() + kBlock - 1) / kBlock;
   out.blocks.resize(blocks);
   out.clean.resize(blocks, 0);
@@ -103,13 +111,18 @@ HashedRecords HashAll(const std::vector<ExportRecord>& records,
   }
   threads =
       static_cast<int>(std::min<size_t>(threads, std::max<size_t>(blocks, 1)));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    std::vector<Hash> nodes(kBlock);
+    for (size_t b = next.fetch_add(1); b < blocks; b = next.fetch_add(1)) {
+      HashBlock(records, stream, b, nodes, &out);
+    }
+  };
   std::vector<std::thread> workers;
   for (int t = 1; t < threads; ++t) {
-    workers.emplace_back(HashBlocks, std::cref(records), stream,
-                         blocks * t / threads,
-                         blocks * (t + 1) / threads, &out);
+    workers.emplace_back(work);
   }
-  HashBlocks(records, stream, 0, blocks / threads, &out);
+  work();
   for (std::thread& worker : workers) {
     worker.join();
   }
@@ -145,7 +158,7 @@ class Walker {
          const std::vector<Signed>& signed_checkpoints)
       : parsed_(parsed),
         records_(parsed.records),
-        hashed_(hashed.records),
+        hashed_(hashed.records.get()),
         blocks_(hashed.blocks),
         clean_(hashed.clean),
         checkpoints_(signed_checkpoints),
@@ -320,7 +333,7 @@ class Walker {
 
   const ParsedExport& parsed_;
   const std::vector<ExportRecord>& records_;
-  const std::vector<Hashed>& hashed_;
+  const Hashed* hashed_;
   const std::vector<Hash>& blocks_;
   const std::vector<char>& clean_;
   const std::vector<Signed>& checkpoints_;
@@ -625,19 +638,42 @@ absl::StatusOr<VerifyReport> VerifyExport(absl::string_view data,
 absl::StatusOr<VerifyReport> VerifyExportFile(
     const std::string& path, absl::Span<const NoteVerifier> keys,
     const VerifyOptions& options) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) {
+  // Mapped rather than read into memory: no copy of the file, and its pages
+  // come in (read ahead, since it is read from start to end) while the
+  // first ones are parsed.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     return absl::NotFoundError(
         absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
   }
-  const std::streamsize size = in.tellg();
-  in.seekg(0);
-  std::string data(static_cast<size_t>(std::max<std::streamsize>(size, 0)),
-                   '\0');
-  if (!in.read(data.data(), size)) {
-    return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  void* mapped = MAP_FAILED;
+  if (stat_ok && st.st_size > 0) {
+    mapped = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                    MAP_PRIVATE, fd, 0);
   }
-  return VerifyExport(data, keys, options);
+  const int error = errno;
+  // The mapping does not need the descriptor.
+  ::close(fd);
+  if (!stat_ok) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(error)));
+  }
+  if (st.st_size == 0) {
+    return VerifyExport(absl::string_view(), keys, options);
+  }
+  if (mapped == MAP_FAILED) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(error)));
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  const auto unmap = [size](void* p) { ::munmap(p, size); };
+  const std::unique_ptr<void, decltype(unmap)> mapping(mapped, unmap);
+  ::madvise(mapped, size, MADV_SEQUENTIAL);
+  ::madvise(mapped, size, MADV_WILLNEED);
+  return VerifyExport(absl::string_view(static_cast<const char*>(mapped), size),
+                      keys, options);
 }
 
 }  // namespace prongsai::audit
