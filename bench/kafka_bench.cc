@@ -5,11 +5,16 @@
 //   ingest  Ingestor::Append in batches of 1000 from T client threads, through
 //           the Kafka log (one transaction per group, written through to the
 //           local replica)
+//   catch-up  a projector that starts on the topic the ingest wrote: a
+//           read-only Kafka log fills a fresh replica from the topic, and the
+//           projection runtime catches a view (one row per stream) up with
+//           it; beside a raw librdkafka consumer (read_committed) reading the
+//           same topic to its end
 //
 //   build/bench/kafka_bench [--events=N] [--threads=T] [--runs=R]
 //                           [--partitions=P]
 //
-// Prints events/s of both, the CPU per event, and the ratio (target >= 0.5);
+// Prints events/s of each, the CPU per event, and the ratios (target >= 0.5);
 // medians over R runs. Each run writes fresh topics sized below the mock's
 // bound of 5 MiB per partition.
 #include <librdkafka/rdkafka.h>
@@ -31,6 +36,7 @@
 #include "core/log/kafka_log.h"
 #include "core/log/rocksdb_log.h"
 #include "prongsai/v1/record.pb.h"
+#include "projections/runtime/runner.h"
 #include "services/ingest/ingestor.h"
 #include "tests/testing/testing.h"
 
@@ -237,6 +243,127 @@ absl::StatusOr<Result> MeasureIngest(
   return Result{count / elapsed, cpu * 1e6 / count};
 }
 
+// Records per stream: the runtime's own cost for every record, with one
+// row write each.
+class StreamCount final : public projections::Projection {
+ public:
+  absl::string_view name() const override { return "stream_count"; }
+  absl::Status Apply(const projections::AppliedRecord& record,
+                     projections::ViewWriter& view) override {
+    absl::StatusOr<int64_t> count = view.GetInt(record.record.stream());
+    if (!count.ok()) {
+      return count.status();
+    }
+    view.PutInt(record.record.stream(), *count + 1);
+    return absl::OkStatus();
+  }
+};
+
+// Reads `topic` from its start to its end, as the replica's consumer does.
+absl::StatusOr<Result> MeasureRawConsumer(const std::string& brokers,
+                                          const std::string& topic,
+                                          int partitions, int64_t expected) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const std::string group = absl::StrCat("bench-raw-", topic);
+  for (const auto& [name, value] :
+       std::vector<std::pair<const char*, const char*>>{
+           {"bootstrap.servers", brokers.c_str()},
+           {"group.id", group.c_str()},
+           {"enable.auto.commit", "false"},
+           {"isolation.level", "read_committed"},
+           {"enable.partition.eof", "true"},
+           {"auto.offset.reset", "earliest"},
+           {"fetch.wait.max.ms", "50"},
+           {"log_level", "3"}}) {
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(errstr);
+    }
+  }
+  std::unique_ptr<rd_kafka_t, KafkaDeleter> consumer(
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)));
+  if (consumer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InternalError(errstr);
+  }
+  rd_kafka_poll_set_consumer(consumer.get());
+  rd_kafka_topic_partition_list_t* assignment =
+      rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  const double cpu_begin = ProcessCpuSeconds();
+  const absl::Time begin = absl::Now();
+  rd_kafka_assign(consumer.get(), assignment);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  int64_t records = 0;
+  int at_end = 0;
+  const absl::Time deadline = begin + absl::Seconds(120);
+  while (at_end < partitions && absl::Now() < deadline) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 100);
+    if (message == nullptr) {
+      continue;
+    }
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      ++at_end;
+    } else if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++records;
+    }
+    rd_kafka_message_destroy(message);
+  }
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
+  const double cpu = ProcessCpuSeconds() - cpu_begin;
+  rd_kafka_consumer_close(consumer.get());
+  if (records != expected) {
+    return absl::InternalError(absl::StrCat("the raw consumer read ", records,
+                                            " records, not ", expected));
+  }
+  const auto count = static_cast<double>(records);
+  return Result{count / elapsed, cpu * 1e6 / count};
+}
+
+// A projector starting on the topic: the replica filled from the topic,
+// then the view caught up with it.
+absl::StatusOr<Result> MeasureCatchUp(log::KafkaLogOptions options,
+                                      const std::string& views_path,
+                                      int64_t expected) {
+  options.read_only = true;
+  const double cpu_begin = ProcessCpuSeconds();
+  const absl::Time begin = absl::Now();
+  absl::StatusOr<std::unique_ptr<log::KafkaEventLog>> log =
+      log::OpenKafkaLog(options);
+  if (!log.ok()) {
+    return log.status();
+  }
+  std::vector<std::unique_ptr<projections::Projection>> views;
+  views.push_back(std::make_unique<StreamCount>());
+  absl::StatusOr<std::unique_ptr<projections::ProjectionRunner>> runner =
+      projections::ProjectionRunner::Start(
+          log->get(), {.path = views_path, .background = false},
+          std::move(views));
+  if (!runner.ok()) {
+    return runner.status();
+  }
+  if (absl::Status status = (*runner)->CatchUp(); !status.ok()) {
+    return status;
+  }
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
+  const double cpu = ProcessCpuSeconds() - cpu_begin;
+  const std::vector<projections::ProjectionStatus> status =
+      (*runner)->Status();
+  if (status.empty() || !status[0].error.empty() ||
+      static_cast<int64_t>(status[0].position) != expected) {
+    return absl::InternalError(absl::StrCat(
+        "the view reached position ", status.empty() ? 0 : status[0].position,
+        ", not ", expected));
+  }
+  const auto count = static_cast<double>(expected);
+  return Result{count / elapsed, cpu * 1e6 / count};
+}
+
 Result Median(std::vector<Result> runs) {
   std::sort(runs.begin(), runs.end(), [](const Result& a, const Result& b) {
     return a.events_per_second < b.events_per_second;
@@ -299,6 +426,8 @@ int main(int argc, char** argv) {
   std::vector<Result> raw;
   std::vector<Result> ingest;
   std::vector<Result> embedded;
+  std::vector<Result> raw_consumer;
+  std::vector<Result> catch_up;
   for (int run = 0; run < config.runs; ++run) {
     const std::string raw_topic = absl::StrCat("bench.raw.", run);
     const std::string log_topic = absl::StrCat("bench.events.", run);
@@ -324,13 +453,23 @@ int main(int argc, char** argv) {
             ? MeasureIngest(kafka_log->get(), config.threads, requests)
             : absl::StatusOr<Result>(kafka_log.status());
     kafka_log = nullptr;
+    // Everything the ingest wrote: the events of this run, after the
+    // records of no other writer.
+    const int64_t written = config.events;
+    absl::StatusOr<Result> rc =
+        MeasureRawConsumer((*cluster)->bootstrap_servers(), log_topic,
+                           config.partitions, written);
+    log::KafkaLogOptions reader = options;
+    reader.replica_path = dir.Sub(absl::StrCat("projector-replica-", run));
+    absl::StatusOr<Result> c = MeasureCatchUp(
+        reader, dir.Sub(absl::StrCat("views-", run)), written);
     absl::StatusOr<std::unique_ptr<log::EventLog>> embedded_log =
         log::OpenRocksDbLog({.path = dir.Sub(absl::StrCat("embedded-", run))});
     absl::StatusOr<Result> e =
         embedded_log.ok()
             ? MeasureIngest(embedded_log->get(), config.threads, requests)
             : absl::StatusOr<Result>(embedded_log.status());
-    for (const absl::StatusOr<Result>* result : {&r, &o, &e}) {
+    for (const absl::StatusOr<Result>* result : {&r, &o, &e, &rc, &c}) {
       if (!result->ok()) {
         std::fprintf(stderr, "%s\n", result->status().ToString().c_str());
         return 1;
@@ -339,10 +478,14 @@ int main(int argc, char** argv) {
     raw.push_back(*r);
     ingest.push_back(*o);
     embedded.push_back(*e);
+    raw_consumer.push_back(*rc);
+    catch_up.push_back(*c);
   }
   const Result r = Median(raw);
   const Result o = Median(ingest);
   const Result e = Median(embedded);
+  const Result rc = Median(raw_consumer);
+  const Result c = Median(catch_up);
   std::printf(
       "mock cluster: 3 brokers, %d partitions; %d events of %zu bytes "
       "(event), %zu bytes (stored record); median of %d runs\n\n",
@@ -360,8 +503,17 @@ int main(int argc, char** argv) {
   std::printf("%-58s %12.0f %10.2f\n",
               "  for reference: the same ingest on the embedded RocksDB log",
               e.events_per_second, e.cpu_us_per_event);
+  std::printf("%-58s %12.0f %10.2f\n",
+              "raw librdkafka consumer (read_committed), same topic",
+              rc.events_per_second, rc.cpu_us_per_event);
+  std::printf("%-58s %12.0f %10.2f\n",
+              "projector catch-up (replica from topic + runtime)",
+              c.events_per_second, c.cpu_us_per_event);
   std::printf(
       "\nratio ingest via KafkaLog / raw producer: %.2f (target >= 0.5)\n",
       o.events_per_second / r.events_per_second);
+  std::printf(
+      "ratio projector catch-up / raw consumer:   %.2f (target >= 0.5)\n",
+      c.events_per_second / rc.events_per_second);
   return 0;
 }

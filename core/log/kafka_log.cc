@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -70,6 +71,8 @@ constexpr size_t kMaxRejectedKept = 10'000;
 // consumer. Past this many the consumer compares with the replica instead.
 constexpr size_t kMaxOwnOffsets = 1 << 20;
 constexpr absl::Duration kOffsetSaveInterval = absl::Seconds(1);
+// Committed writes waiting for the replica writer; a Write waits for room.
+constexpr size_t kMaxQueuedReplicaWrites = 4;
 constexpr absl::Duration kRetryBackoff = absl::Milliseconds(50);
 constexpr char kOffsetsFile[] = "kafka-offsets";
 constexpr char kOffsetsMagic[] = "prongsai-kafka-replica-offsets 1";
@@ -285,6 +288,13 @@ class KafkaLog final : public KafkaEventLog {
       consumer_thread_.join();
       SaveOffsets();
     }
+    {
+      absl::MutexLock lock(&replica_mu_);
+      replica_stopping_ = true;
+    }
+    if (replica_thread_.joinable()) {
+      replica_thread_.join();  // after it wrote everything queued
+    }
     if (consumer_ != nullptr) {
       rd_kafka_consumer_close(consumer_.get());
     }
@@ -292,27 +302,51 @@ class KafkaLog final : public KafkaEventLog {
 
   absl::Status Open();
 
-  // EventLog: reads are the replica's.
+  // EventLog: reads are the replica's. Committed writes reach the replica
+  // through the replica writer, right after Write returns: FindEvent also
+  // looks at those still queued, and the other reads first wait until
+  // everything queued before them is in the replica, so a caller always
+  // reads its own acknowledged writes.
   absl::StatusOr<uint64_t> Write(
       absl::Span<const PendingRecord> records) override;
   absl::StatusOr<std::optional<EventRef>> FindEvent(
       absl::string_view event_id) override {
+    {
+      absl::MutexLock lock(&replica_mu_);
+      if (auto it = queued_events_.find(event_id);
+          it != queued_events_.end()) {
+        return it->second;
+      }
+    }
+    // Not queued: never written by this instance, or already in the replica.
     return replica_->FindEvent(event_id);
   }
   absl::StatusOr<StreamHead> LoadHead(absl::string_view stream) override {
+    RETURN_IF_ERROR(DrainReplica());
     return replica_->LoadHead(stream);
   }
   absl::Status ReadStream(absl::string_view stream, uint64_t from_sequence,
                           const EntryVisitor& visit) override {
+    RETURN_IF_ERROR(DrainReplica());
     return replica_->ReadStream(stream, from_sequence, visit);
   }
   absl::Status Scan(uint64_t from_position,
                     const EntryVisitor& visit) override {
+    RETURN_IF_ERROR(DrainReplica());
     return replica_->Scan(from_position, visit);
   }
-  uint64_t LastPosition() const override { return replica_->LastPosition(); }
+  // Counts the writes still queued for the replica: a Scan past the
+  // replica's end waits for them.
+  uint64_t LastPosition() const override {
+    absl::MutexLock lock(&replica_mu_);
+    return std::max(reserved_last_, replica_->LastPosition());
+  }
   uint64_t WaitForPosition(uint64_t position, absl::Time deadline) override {
-    return replica_->WaitForPosition(position, deadline);
+    if (const uint64_t last = LastPosition(); last >= position) {
+      return last;
+    }
+    return std::max(LastPosition(),
+                    replica_->WaitForPosition(position, deadline));
   }
 
   // KafkaEventLog.
@@ -375,6 +409,16 @@ class KafkaLog final : public KafkaEventLog {
   // Applies records the broker committed, skipping those already present.
   absl::Status ApplyCommitted(absl::Span<const PendingRecord> records)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+
+  // The replica writer: applies committed writes in order.
+  void ReplicaLoop();
+  // Queues committed `records` for the replica; returns their first
+  // position.
+  absl::StatusOr<uint64_t> QueueForReplica(
+      absl::Span<const PendingRecord> records)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Waits until everything queued so far is in the replica.
+  absl::Status DrainReplica();
 
   // The consumer.
   void ConsumeLoop();
@@ -441,6 +485,24 @@ class KafkaLog final : public KafkaEventLog {
   absl::Status consumer_status_ ABSL_GUARDED_BY(progress_mu_);
   absl::Time last_offsets_save_ ABSL_GUARDED_BY(progress_mu_);
 
+  // Committed writes of this instance on their way into the replica, oldest
+  // first. Positions are given out at queueing, under apply_mu_, and the
+  // consumer writes the replica only once the queue is empty, so the replica
+  // assigns exactly the positions Write returned.
+  struct ReplicaWrite {
+    std::vector<PendingRecord> records;
+    uint64_t first_position = 0;
+  };
+  mutable absl::Mutex replica_mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
+  std::deque<ReplicaWrite> replica_queue_ ABSL_GUARDED_BY(replica_mu_);
+  absl::flat_hash_map<std::string, EventRef> queued_events_
+      ABSL_GUARDED_BY(replica_mu_);
+  // Last position given out; the replica's last position when none is queued.
+  uint64_t reserved_last_ ABSL_GUARDED_BY(replica_mu_) = 0;
+  absl::Status replica_status_ ABSL_GUARDED_BY(replica_mu_);
+  bool replica_stopping_ ABSL_GUARDED_BY(replica_mu_) = false;
+  std::thread replica_thread_;
+
   std::atomic<bool> stopping_{false};
   std::thread consumer_thread_;
 };
@@ -474,6 +536,11 @@ absl::Status KafkaLog::Open() {
   }
   ASSIGN_OR_RETURN(replica_, OpenRocksDbLog({.path = o.replica_path + "/events",
                                              .sync = true}));
+  {
+    absl::MutexLock lock(&replica_mu_);
+    reserved_last_ = replica_->LastPosition();
+  }
+  replica_thread_ = std::thread([this] { ReplicaLoop(); });
   RETURN_IF_ERROR(OpenConsumer());
   if (!o.read_only) {
     // Before reading the topic: taking the transactional id fences any
@@ -692,6 +759,13 @@ void KafkaLog::SaveOffsets() {
     }
     last_offsets_save_ = absl::Now();
   }
+  // The offsets may cover writes of this instance still queued for the
+  // replica; the file must never lead the replica.
+  if (absl::Status drained = DrainReplica(); !drained.ok()) {
+    context_.Warn(absl::StrCat("not saving the replica offsets: ",
+                               drained.message()));
+    return;
+  }
   const std::filesystem::path path =
       std::filesystem::path(options_.replica_path) / kOffsetsFile;
   const std::string temp = path.string() + ".tmp";
@@ -765,6 +839,17 @@ absl::StatusOr<uint64_t> KafkaLog::Write(
   if (stopped_) {
     return stop_status_;
   }
+  absl::Status replica_status;
+  {
+    absl::MutexLock lock(&replica_mu_);
+    replica_status = replica_status_;
+  }
+  if (!replica_status.ok()) {
+    return Stop(absl::StrCat("the local replica failed (",
+                             replica_status.message(),
+                             "); restart to rebuild the replica from the topic"),
+                /*fenced=*/false);
+  }
   const absl::Time deadline = absl::Now() + options_.write_timeout;
   if (pending_ != Pending::kNone) {
     absl::MutexLock apply_lock(&apply_mu_);
@@ -810,9 +895,10 @@ absl::StatusOr<uint64_t> KafkaLog::Write(
     return written;
   }
 
-  // Committed: the records are in the log. Put them in the replica before
-  // answering, so FindEvent and LoadHead see them at once.
-  absl::StatusOr<uint64_t> first = replica_->Write(records);
+  // Committed: the records are in the log. The replica writer puts them in
+  // the replica while the next write goes to the brokers; FindEvent sees
+  // them at once, and reads wait for them.
+  absl::StatusOr<uint64_t> first = QueueForReplica(records);
   if (!first.ok()) {
     return Stop(
         absl::StrCat("the write was committed to Kafka but the local "
@@ -1151,6 +1237,7 @@ absl::StatusOr<ChainHead*> KafkaLog::Head(absl::string_view stream) {
   if (it != heads_.end()) {
     return &it->second;
   }
+  RETURN_IF_ERROR(DrainReplica());
   ASSIGN_OR_RETURN(StreamHead stored, replica_->LoadHead(stream));
   ChainHead& head = heads_[stream];
   head.sequence = stored.sequence;
@@ -1178,6 +1265,7 @@ absl::StatusOr<std::optional<Hash>> KafkaLog::StoredHash(
 }
 
 absl::Status KafkaLog::ApplyCommitted(absl::Span<const PendingRecord> records) {
+  RETURN_IF_ERROR(DrainReplica());
   std::vector<PendingRecord> apply;
   for (const PendingRecord& record : records) {
     ASSIGN_OR_RETURN(ChainHead * head, Head(record.stream));
@@ -1204,6 +1292,73 @@ absl::Status KafkaLog::ApplyCommitted(absl::Span<const PendingRecord> records) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> KafkaLog::QueueForReplica(
+    absl::Span<const PendingRecord> records) {
+  absl::MutexLock lock(&replica_mu_);
+  auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(replica_mu_) {
+    return replica_queue_.size() < kMaxQueuedReplicaWrites ||
+           !replica_status_.ok();
+  };
+  replica_mu_.Await(absl::Condition(&room));
+  RETURN_IF_ERROR(replica_status_);
+  ReplicaWrite& write = replica_queue_.emplace_back();
+  write.first_position =
+      std::max(reserved_last_, replica_->LastPosition()) + 1;
+  write.records.assign(records.begin(), records.end());
+  uint64_t position = write.first_position;
+  for (const PendingRecord& record : write.records) {
+    queued_events_[record.event_id] = {record.stream, record.sequence,
+                                       position++, record.fingerprint};
+  }
+  reserved_last_ = position - 1;
+  return write.first_position;
+}
+
+absl::Status KafkaLog::DrainReplica() {
+  absl::MutexLock lock(&replica_mu_);
+  const uint64_t target = reserved_last_;
+  auto done = [this, target]() ABSL_SHARED_LOCKS_REQUIRED(replica_mu_) {
+    return !replica_status_.ok() || replica_queue_.empty() ||
+           replica_queue_.front().first_position > target;
+  };
+  replica_mu_.Await(absl::Condition(&done));
+  return replica_status_;
+}
+
+void KafkaLog::ReplicaLoop() {
+  absl::MutexLock lock(&replica_mu_);
+  while (true) {
+    auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(replica_mu_) {
+      return !replica_queue_.empty() || replica_stopping_;
+    };
+    replica_mu_.Await(absl::Condition(&ready));
+    if (replica_queue_.empty() || !replica_status_.ok()) {
+      return;  // stopping, and everything queued is written
+    }
+    // Only this thread pops, so the front stays while the lock is released.
+    const ReplicaWrite& write = replica_queue_.front();
+    replica_mu_.Unlock();
+    absl::StatusOr<uint64_t> first = replica_->Write(write.records);
+    replica_mu_.Lock();
+    if (first.ok() && *first != write.first_position) {
+      first = absl::InternalError(absl::StrCat(
+          "the replica stored a write at position ", *first, ", not ",
+          write.first_position));
+    }
+    if (!first.ok()) {
+      // The queued records stay visible to FindEvent; reads and writes fail
+      // from now on.
+      replica_status_ = Annotate(first.status(), "writing the local replica");
+      context_.Warn(replica_status_.message());
+      return;
+    }
+    for (const PendingRecord& record : write.records) {
+      queued_events_.erase(record.event_id);
+    }
+    replica_queue_.pop_front();
+  }
 }
 
 void KafkaLog::ConsumeLoop() {
@@ -1243,6 +1398,7 @@ void KafkaLog::ApplyBatch(std::vector<MessageHandle>& batch) {
     absl::flat_hash_map<std::string, ChainHead> staged;
     absl::flat_hash_set<std::string> staged_ids;
     std::vector<PendingRecord> apply;
+    bool drained = false;
     for (const MessageHandle& message : batch) {
       if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         reached.emplace_back(message->partition, message->offset);
@@ -1254,6 +1410,17 @@ void KafkaLog::ApplyBatch(std::vector<MessageHandle>& batch) {
         continue;
       }
       next.emplace_back(message->partition, message->offset + 1);
+      if (!drained &&
+          !own_offsets_.contains(OffsetKey(message->partition,
+                                           message->offset))) {
+        // A record of another writer is checked against, and goes to, a
+        // replica that holds every write of this instance before it.
+        if (absl::Status status = DrainReplica(); !status.ok()) {
+          failure = Annotate(status, "applying consumed records");
+          break;
+        }
+        drained = true;
+      }
       PendingRecord record;
       std::string reason;
       absl::StatusOr<Verdict> verdict =
