@@ -9,8 +9,10 @@
 // same shard fences the first.
 //
 // Reads are served by a local replica, an embedded RocksDB log that a
-// background consumer fills from the topic and that Write also fills right
-// after each commit. The consumer applies a record only if it continues its
+// background consumer fills from the topic and that a replica writer fills
+// with this instance's writes right after each commit, while the next write
+// goes to the brokers (FindEvent sees a committed write at once; the other
+// reads wait for the writes queued before them). The consumer applies a record only if it continues its
 // stream's chain in the replica (next sequence, matching prev_hash); anything
 // else is never applied and is reported with its partition and offset
 // (Rejected). Positions are those of the replica: dense, but local to the
