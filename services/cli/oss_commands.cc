@@ -1,6 +1,7 @@
 #include "services/cli/oss_commands.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <httplib.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -184,6 +185,8 @@ int RunOssBridge(const Args& args) {
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
   if (grpc_listen != "off" && !grpc_listen.empty()) {
+    // grpc.health.v1, for container and Kubernetes health checks.
+    grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     builder.AddListeningPort(grpc_listen, grpc::InsecureServerCredentials(),
                              &grpc_port);

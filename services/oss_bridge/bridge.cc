@@ -354,6 +354,34 @@ void Bridge::Remember(const std::vector<std::string>& keys) {
 }
 
 absl::StatusOr<BatchResult> Bridge::Submit(std::vector<InputRecord> records) {
+  const size_t count = records.size();
+  absl::StatusOr<BatchResult> result = Land(std::move(records));
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  stats_.batches.fetch_add(1, kRelaxed);
+  if (!result.ok()) {
+    stats_.batches_failed.fetch_add(1, kRelaxed);
+    stats_.records_unacknowledged.fetch_add(count, kRelaxed);
+    return result;
+  }
+  stats_.accepted.fetch_add(result->accepted, kRelaxed);
+  stats_.duplicates.fetch_add(result->duplicates, kRelaxed);
+  stats_.dead_lettered.fetch_add(result->dead_lettered.size(), kRelaxed);
+  stats_.events_appended.fetch_add(result->events_appended, kRelaxed);
+  return result;
+}
+
+BridgeStats Bridge::stats() const {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  return {.batches = stats_.batches.load(kRelaxed),
+          .batches_failed = stats_.batches_failed.load(kRelaxed),
+          .records_unacknowledged = stats_.records_unacknowledged.load(kRelaxed),
+          .accepted = stats_.accepted.load(kRelaxed),
+          .duplicates = stats_.duplicates.load(kRelaxed),
+          .dead_lettered = stats_.dead_lettered.load(kRelaxed),
+          .events_appended = stats_.events_appended.load(kRelaxed)};
+}
+
+absl::StatusOr<BatchResult> Bridge::Land(std::vector<InputRecord> records) {
   const absl::Time now = options_.clock();
   const size_t n = records.size();
   std::vector<Outcome> outcomes(n);

@@ -21,6 +21,7 @@
 //   ASSIGN_OR_RETURN(BatchResult result, bridge.Submit(std::move(records)));
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,20 @@ struct BatchResult {
   std::vector<Refused> dead_lettered;
 };
 
+// What a bridge has done since it started.
+struct BridgeStats {
+  uint64_t batches = 0;
+  // Batches answered with an error (ledger or dead letters unavailable) and
+  // their records, none of them acknowledged.
+  uint64_t batches_failed = 0;
+  uint64_t records_unacknowledged = 0;
+  // The records of answered batches, by outcome.
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t events_appended = 0;
+};
+
 struct BridgeOptions {
   // Bounds of one append: records (of one stream) and events.
   int max_records_per_append = 1'000;
@@ -89,7 +104,10 @@ class Bridge {
 
   const ServiceCatalog& catalog() const { return *catalog_; }
 
+  BridgeStats stats() const;
+
  private:
+  absl::StatusOr<BatchResult> Land(std::vector<InputRecord> records);
   bool Known(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
   void Remember(const std::vector<std::string>& keys) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -100,6 +118,16 @@ class Bridge {
 
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> known_ ABSL_GUARDED_BY(mu_);
+
+  struct {
+    std::atomic<uint64_t> batches{0};
+    std::atomic<uint64_t> batches_failed{0};
+    std::atomic<uint64_t> records_unacknowledged{0};
+    std::atomic<uint64_t> accepted{0};
+    std::atomic<uint64_t> duplicates{0};
+    std::atomic<uint64_t> dead_lettered{0};
+    std::atomic<uint64_t> events_appended{0};
+  } stats_;
 };
 
 }  // namespace prongsai::oss

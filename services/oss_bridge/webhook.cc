@@ -71,7 +71,43 @@ nlohmann::json BatchResultJson(const BatchResult& result) {
           {"events_appended", result.events_appended}};
 }
 
+std::string RenderBridgeMetrics(const BridgeStats& stats) {
+  std::string out;
+  auto counter = [&out](absl::string_view name, absl::string_view help) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name,
+                    " counter\n");
+  };
+  counter("prongsai_oss_batches_total", "Batches received by the bridge.");
+  absl::StrAppend(&out, "prongsai_oss_batches_total ", stats.batches, "\n");
+  counter("prongsai_oss_batches_failed_total",
+          "Batches answered with an error; none of their records was "
+          "acknowledged.");
+  absl::StrAppend(&out, "prongsai_oss_batches_failed_total ",
+                  stats.batches_failed, "\n");
+  counter("prongsai_oss_records_total",
+          "Records of answered batches, by outcome; unacknowledged: records "
+          "of failed batches.");
+  for (const auto& [outcome, value] :
+       {std::pair<absl::string_view, uint64_t>{"accepted", stats.accepted},
+        {"duplicate", stats.duplicates},
+        {"dead_lettered", stats.dead_lettered},
+        {"unacknowledged", stats.records_unacknowledged}}) {
+    absl::StrAppend(&out, "prongsai_oss_records_total{outcome=\"", outcome,
+                    "\"} ", value, "\n");
+  }
+  counter("prongsai_oss_events_appended_total",
+          "Service-request events the bridge appended to the ledger.");
+  absl::StrAppend(&out, "prongsai_oss_events_appended_total ",
+                  stats.events_appended, "\n");
+  return out;
+}
+
 void RegisterWebhook(httplib::Server& server, Bridge* bridge) {
+  server.Get("/metrics", [bridge](const httplib::Request&,
+                                  httplib::Response& res) {
+    res.set_content(RenderBridgeMetrics(bridge->stats()),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
   server.Post(std::string(kWebhookPath), [bridge](const httplib::Request& req,
                                                   httplib::Response& res) {
     absl::StatusOr<std::vector<InputRecord>> records =

@@ -32,8 +32,12 @@ namespace prongsai::oss {
 
 inline constexpr absl::string_view kWebhookPath = "/oss/v1/requests";
 
-// Registers POST /oss/v1/requests on `server`. `bridge` must outlive it.
+// Registers POST /oss/v1/requests on `server`, and GET /metrics with the
+// bridge's counters in the Prometheus text format. `bridge` must outlive it.
 void RegisterWebhook(httplib::Server& server, Bridge* bridge);
+
+// The bridge's counters in the Prometheus text exposition format.
+std::string RenderBridgeMetrics(const BridgeStats& stats);
 
 // Reads a webhook body: a record object or an array of them. An element that
 // is not a usable record is kept with its error, to be dead-lettered.

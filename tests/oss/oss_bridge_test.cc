@@ -536,6 +536,30 @@ TEST_F(OssWebhookTest, AnswersWithCountsAndTheRightStatus) {
   EXPECT_TRUE(down->has_header("Retry-After"));
 }
 
+TEST_F(OssWebhookTest, MetricsCountEveryRecordByOutcome) {
+  const std::string one = RecordToJson(Record("R-1", "open", t_, t_)).dump();
+  ASSERT_TRUE(Post(one));
+  ASSERT_TRUE(Post(absl::StrCat("[", one, ",42]")));
+  ledger_->down = true;
+  ASSERT_TRUE(Post(RecordToJson(Record("R-4", "open", t_, t_)).dump()));
+
+  httplib::Client client("127.0.0.1", port_);
+  httplib::Result res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(absl::StartsWith(res->get_header_value("Content-Type"),
+                               "text/plain; version=0.0.4"));
+  for (const char* line : {"prongsai_oss_batches_total 3\n",
+                           "prongsai_oss_batches_failed_total 1\n",
+                           "prongsai_oss_records_total{outcome=\"accepted\"} 1\n",
+                           "prongsai_oss_records_total{outcome=\"duplicate\"} 1\n",
+                           "prongsai_oss_records_total{outcome=\"dead_lettered\"} 1\n",
+                           "prongsai_oss_records_total{outcome=\"unacknowledged\"} 1\n",
+                           "# TYPE prongsai_oss_events_appended_total counter\n"}) {
+    EXPECT_TRUE(absl::StrContains(res->body, line)) << line << res->body;
+  }
+}
+
 // --- The import -----------------------------------------------------------
 
 TEST_F(OssBridgeTest, ImportsCsvAndResumesWhereItStopped) {
