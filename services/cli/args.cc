@@ -103,4 +103,16 @@ std::string HelpText(const CommandSpec& spec) {
   return out;
 }
 
+std::string Thousands(uint64_t n) {
+  std::string digits = absl::StrCat(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out.push_back(',');
+    }
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
 }  // namespace prongsai::cli

@@ -2,6 +2,7 @@
 // with a generated --help for every command.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,5 +47,8 @@ class Args {
 };
 
 std::string HelpText(const CommandSpec& spec);
+
+// `n` with thousands separators, as the commands print counts: "1,234,567".
+std::string Thousands(uint64_t n);
 
 }  // namespace prongsai::cli

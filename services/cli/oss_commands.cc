@@ -56,18 +56,6 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
          *port <= 65535;
 }
 
-std::string Thousands(uint64_t n) {
-  std::string digits = absl::StrCat(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) {
-      out.push_back(',');
-    }
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
 const FlagSpec kDeadLetterBrokersFlag{
     "dead-letter-brokers", "LIST", "",
     "Kafka bootstrap servers: also publish dead letters to the topic"};
