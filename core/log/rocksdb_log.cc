@@ -6,7 +6,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <tuple>
 #include <vector>
 
@@ -73,7 +75,7 @@ absl::StatusOr<LogEntry> DecodeEntry(uint64_t position,
 class RocksDbLog final : public EventLog {
  public:
   RocksDbLog(std::unique_ptr<rocksdb::DB> db, bool sync, uint64_t last)
-      : db_(std::move(db)), last_position_(last) {
+      : db_(std::move(db)), last_position_(last), waited_position_(last) {
     write_options_.sync = sync;
   }
 
@@ -139,6 +141,11 @@ class RocksDbLog final : public EventLog {
       absl::MutexLock lock(&mu_);
       last_position_ = position - 1;
     }
+    {
+      std::lock_guard<std::mutex> lock(wait_mu_);
+      waited_position_ = position - 1;
+    }
+    grown_.notify_all();
     return first;
   }
 
@@ -233,12 +240,13 @@ class RocksDbLog final : public EventLog {
   }
 
   uint64_t WaitForPosition(uint64_t position, absl::Time deadline) override {
-    absl::MutexLock lock(&mu_);
-    auto reached = [this, position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return last_position_ >= position;
-    };
-    mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
-    return last_position_;
+    // A plain condition variable: its timed wait always returns at the
+    // deadline, which the followers rely on to notice that they must stop.
+    std::unique_lock<std::mutex> lock(wait_mu_);
+    grown_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
+      return waited_position_ >= position;
+    });
+    return waited_position_;
   }
 
  private:
@@ -247,6 +255,10 @@ class RocksDbLog final : public EventLog {
   absl::Mutex write_mu_;
   mutable absl::Mutex mu_;
   uint64_t last_position_ ABSL_GUARDED_BY(mu_);
+  // The last position again, for WaitForPosition.
+  std::mutex wait_mu_;
+  std::condition_variable grown_;
+  uint64_t waited_position_;
 };
 
 }  // namespace
