@@ -1106,7 +1106,7 @@ absl::Status CheckServiceRequestStatus(
              "record it with service_request_received first"));
   if (!c.replacement && StateOf(request) == kCompleted &&
       (!p.has_updated_at() ||
-       UtcDayNumber(p.updated_at()) > DetailOf(request))) {
+       BangkokDayNumber(p.updated_at()) > DetailOf(request))) {
     return Fail(at.Field("request_id"), "service request ",
                 Quote(p.request_id()),
                 " is already completed; an update made after its completion "

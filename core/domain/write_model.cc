@@ -232,8 +232,10 @@ uint32_t DayNumber(absl::CivilDay day) {
 
 absl::CivilDay DayFromNumber(uint32_t number) { return kEpochDay + number; }
 
-uint32_t UtcDayNumber(const google::protobuf::Timestamp& t) {
-  return t.seconds() <= 0 ? 0 : static_cast<uint32_t>(t.seconds() / 86400);
+uint32_t BangkokDayNumber(const google::protobuf::Timestamp& t) {
+  return t.seconds() <= 0
+             ? 0
+             : DayNumber(BangkokDay(absl::FromUnixSeconds(t.seconds())));
 }
 
 uint64_t EventKey(absl::string_view event_id) {
@@ -404,9 +406,9 @@ void Apply(Mutator& mu, const v1::Event& e) {
       if (e.has_service_request_completed()) {
         // The detail keeps the completion's day, so that an update made
         // before it that arrives late can still be recorded.
-        mu.SetId(target,
-                 PackId(kCompleted,
-                        UtcDayNumber(e.service_request_completed().completed_at())));
+        mu.SetId(target, PackId(kCompleted,
+                                BangkokDayNumber(
+                                    e.service_request_completed().completed_at())));
       } else {
         mu.SetId(target, PackId(e.has_complaint_closed() ? kClosed : kOpen, 0));
         std::vector<uint64_t> transitions;

@@ -60,8 +60,8 @@ inline uint32_t DetailOf(uint32_t entry) { return entry >> 8; }
 
 // Days since 1 January 1970, as an identity's detail.
 uint32_t DayNumber(absl::CivilDay day);
-// The UTC day of a timestamp, in days since 1 January 1970 (0 before it).
-uint32_t UtcDayNumber(const google::protobuf::Timestamp& t);
+// The Bangkok day of a timestamp, as a DayNumber (0 before 1970).
+uint32_t BangkokDayNumber(const google::protobuf::Timestamp& t);
 absl::CivilDay DayFromNumber(uint32_t number);
 
 // The key of an event id (any text; UUIDs compare case-insensitively).
