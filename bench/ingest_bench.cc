@@ -2,6 +2,7 @@
 // machine: a synced RocksDB WriteBatch of the same bytes.
 //
 //   build/bench/ingest_bench [--seconds=S] [--threads=T] [--runs=R]
+//                            [--roles=ingest,projector,query] [--no-raw]
 //
 // Prints events/s and latency percentiles per batch size, the raw baseline
 // measured in the same run, and the ratio; medians over R runs.
@@ -20,6 +21,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -36,6 +38,8 @@ struct Config {
   int threads = 4;
   int runs = 3;
   bool raw = true;  // also measure the raw baseline
+  // The server's roles: all of them by default, as `prongsai serve` runs.
+  std::vector<std::string> roles = {"ingest", "projector", "query"};
 };
 
 struct Result {
@@ -124,8 +128,10 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address, int id) {
                                    args);
 }
 
-std::unique_ptr<server::Server> StartServer(const testing::TempDir& dir) {
+std::unique_ptr<server::Server> StartServer(const Config& config,
+                                            const testing::TempDir& dir) {
   server::ServerOptions options;
+  options.roles = config.roles;
   options.data_dir = dir.Sub("data");
   options.listen = "127.0.0.1:0";
   options.max_request_bytes = 64 << 20;
@@ -148,7 +154,7 @@ Result MeasureGrpc(const Config& config, int batch) {
     requests.push_back(PrepareRequests(t, batch, per_thread));
   }
   testing::TempDir dir;
-  auto server = StartServer(dir);
+  auto server = StartServer(config, dir);
   const std::string address = "127.0.0.1:" + std::to_string(server->port());
   std::atomic<int64_t> events{0};
   absl::Mutex mu;
@@ -196,7 +202,7 @@ Result MeasurePaced(const Config& config, int rate) {
     requests.push_back(PrepareRequests(t, 1, per_thread));
   }
   testing::TempDir dir;
-  auto server = StartServer(dir);
+  auto server = StartServer(config, dir);
   const std::string address = "127.0.0.1:" + std::to_string(server->port());
   const absl::Duration interval = absl::Seconds(1.0 * config.threads / rate);
   absl::Mutex mu;
@@ -325,11 +331,14 @@ int main(int argc, char** argv) {
       absl::SimpleAtoi(v, &config.threads);
     } else if (auto v = value("--runs"); !v.empty()) {
       absl::SimpleAtoi(v, &config.runs);
+    } else if (auto v = value("--roles"); !v.empty()) {
+      config.roles = absl::StrSplit(v, ',');
     } else if (arg == "--no-raw") {
       config.raw = false;
     } else {
       std::fprintf(stderr,
-                   "usage: ingest_bench [--seconds=S] [--threads=T] [--runs=R]\n");
+                   "usage: ingest_bench [--seconds=S] [--threads=T] [--runs=R] "
+                   "[--roles=ingest,projector,query] [--no-raw]\n");
       return 2;
     }
   }

@@ -437,6 +437,12 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
       break;
   }
 
+  // Sealing comes before Admit, which advances the domain state.
+  if (options_.seal) {
+    for (int i = 0; i < n; ++i) {
+      ASSIGN_OR_RETURN(event_bytes[i], options_.seal(request.events(i)));
+    }
+  }
   RETURN_IF_ERROR(rules_.Admit(stream, request.events()));
 
   google::protobuf::Timestamp recorded_at;

@@ -41,6 +41,11 @@ struct IngestOptions {
   // ownership shard on Kafka): the append fails alone, before anything is
   // written. Empty: every stream is owned.
   std::function<absl::Status(absl::string_view stream)> check_owner;
+  // Returns the bytes to store for an admitted event, with the fields marked
+  // (prongsai.v1.personal) sealed for its data subjects. Runs after the
+  // idempotency check, which compares the events as sent. Unset: events are
+  // stored as sent.
+  std::function<absl::StatusOr<std::string>(const v1::Event& event)> seal;
   // The server clock for Record.recorded_at; injectable for tests.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };
