@@ -2,7 +2,8 @@
 // machine: a synced RocksDB WriteBatch of the same bytes.
 //
 //   build/bench/ingest_bench [--seconds=S] [--threads=T] [--runs=R]
-//                            [--roles=ingest,projector,query] [--no-raw]
+//                            [--roles=ingest,projector,query]
+//                            [--batches=1,100,1000] [--no-raw] [--no-paced]
 //
 // Prints events/s and latency percentiles per batch size, the raw baseline
 // measured in the same run, and the ratio; medians over R runs.
@@ -40,6 +41,8 @@ struct Config {
   bool raw = true;  // also measure the raw baseline
   // The server's roles: all of them by default, as `prongsai serve` runs.
   std::vector<std::string> roles = {"ingest", "projector", "query"};
+  std::vector<int> batches = {1, 100, 1000};
+  bool paced = true;  // also measure single events paced at 2,000/s
 };
 
 struct Result {
@@ -58,7 +61,8 @@ double ProcessCpuSeconds() {
 
 // A ~300-byte event, as a district records them.
 v1::Event SampleEvent(int i) {
-  v1::Event event = testing::MeetingEvent("m-" + std::to_string(i), 40 + i % 100);
+  v1::Event event =
+      testing::MeetingEvent("m-" + std::to_string(i), 40 + i % 100);
   event.mutable_meeting_held()->set_title(
       "ประชุมข้าราชการและลูกจ้างประจำเดือน ชี้แจงมาตรการ ITA ข้อ " +
       std::to_string(i % 22) + " ครั้งที่ " + std::to_string(i));
@@ -71,8 +75,8 @@ double Percentile(std::vector<double> values, double p) {
     return 0;
   }
   std::sort(values.begin(), values.end());
-  const size_t at = std::min(values.size() - 1,
-                             static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  const size_t at = std::min(
+      values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
   return values[at];
 }
 
@@ -83,8 +87,8 @@ Result Median(std::vector<Result> runs) {
   return runs[runs.size() / 2];
 }
 
-const std::vector<std::string> kStreams = {"1001", "1010", "1020", "1030",
-                                           "1045", "1050"};
+const std::vector<std::string> kStreams = {"1001", "1010", "1020",
+                                           "1030", "1045", "1050"};
 
 // Serialized Append requests, made before the clock starts so that the
 // client's own encoding does not compete with the server for the two cores.
@@ -146,9 +150,8 @@ std::unique_ptr<server::Server> StartServer(const Config& config,
 // Closed loop: each thread appends batches back to back for `seconds`.
 Result MeasureGrpc(const Config& config, int batch) {
   // Enough requests for a generous upper bound of throughput.
-  const int per_thread =
-      std::max(4, static_cast<int>(config.seconds * 150'000 / batch /
-                                   config.threads));
+  const int per_thread = std::max(
+      4, static_cast<int>(config.seconds * 150'000 / batch / config.threads));
   std::vector<std::vector<std::string>> requests;
   for (int t = 0; t < config.threads; ++t) {
     requests.push_back(PrepareRequests(t, batch, per_thread));
@@ -190,7 +193,8 @@ Result MeasureGrpc(const Config& config, int batch) {
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
   const double cpu = ProcessCpuSeconds() - cpu_begin;
   return {events.load() / elapsed, Percentile(latencies, 0.5),
-          Percentile(latencies, 0.99), cpu * 1e6 / std::max<int64_t>(1, events.load())};
+          Percentile(latencies, 0.99),
+          cpu * 1e6 / std::max<int64_t>(1, events.load())};
 }
 
 // Open loop: single-event appends paced at `rate` per second in total.
@@ -236,7 +240,8 @@ Result MeasurePaced(const Config& config, int rate) {
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
   const double cpu = ProcessCpuSeconds() - cpu_begin;
   return {events.load() / elapsed, Percentile(latencies, 0.5),
-          Percentile(latencies, 0.99), cpu * 1e6 / std::max<int64_t>(1, events.load())};
+          Percentile(latencies, 0.99),
+          cpu * 1e6 / std::max<int64_t>(1, events.load())};
 }
 
 // The raw limit: synced RocksDB WriteBatches of the same stored record bytes,
@@ -296,7 +301,8 @@ Result MeasureRawRocksDb(const Config& config, int batch) {
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
   const double cpu = ProcessCpuSeconds() - cpu_begin;
   return {events.load() / elapsed, Percentile(latencies, 0.5),
-          Percentile(latencies, 0.99), cpu * 1e6 / std::max<int64_t>(1, events.load())};
+          Percentile(latencies, 0.99),
+          cpu * 1e6 / std::max<int64_t>(1, events.load())};
 }
 
 void PrintMachine() {
@@ -333,24 +339,39 @@ int main(int argc, char** argv) {
       absl::SimpleAtoi(v, &config.runs);
     } else if (auto v = value("--roles"); !v.empty()) {
       config.roles = absl::StrSplit(v, ',');
+    } else if (auto v = value("--batches"); !v.empty()) {
+      config.batches.clear();
+      for (absl::string_view b : absl::StrSplit(v, ',')) {
+        int batch = 0;
+        if (!absl::SimpleAtoi(b, &batch) || batch < 1) {
+          std::fprintf(stderr, "--batches: \"%s\" is not a batch size\n",
+                       std::string(b).c_str());
+          return 2;
+        }
+        config.batches.push_back(batch);
+      }
+    } else if (arg == "--no-paced") {
+      config.paced = false;
     } else if (arg == "--no-raw") {
       config.raw = false;
     } else {
       std::fprintf(stderr,
                    "usage: ingest_bench [--seconds=S] [--threads=T] [--runs=R] "
-                   "[--roles=ingest,projector,query] [--no-raw]\n");
+                   "[--roles=ingest,projector,query] [--batches=1,100,1000] "
+                   "[--no-raw] [--no-paced]\n");
       return 2;
     }
   }
   PrintMachine();
-  std::printf("event size: %zu bytes serialized; %d client threads; "
-              "%.0f s per run; median of %d runs\n\n",
-              SampleEvent(7).ByteSizeLong(), config.threads, config.seconds,
-              config.runs);
+  std::printf(
+      "event size: %zu bytes serialized; %d client threads; "
+      "%.0f s per run; median of %d runs\n\n",
+      SampleEvent(7).ByteSizeLong(), config.threads, config.seconds,
+      config.runs);
   std::printf("%-34s %12s %8s %8s %9s %12s %9s %6s\n", "what", "events/s",
               "p50 ms", "p99 ms", "cpu us/ev", "raw events/s", "cpu us/ev",
               "ratio");
-  for (int batch : {1, 100, 1000}) {
+  for (int batch : config.batches) {
     std::vector<Result> ours, raw;
     for (int r = 0; r < config.runs; ++r) {
       ours.push_back(MeasureGrpc(config, batch));
@@ -363,6 +384,9 @@ int main(int argc, char** argv) {
                 o.events_per_second, o.p50_ms, o.p99_ms, o.cpu_us_per_event,
                 b.events_per_second, b.cpu_us_per_event,
                 o.events_per_second / b.events_per_second);
+  }
+  if (!config.paced) {
+    return 0;
   }
   std::vector<Result> paced;
   for (int r = 0; r < config.runs; ++r) {

@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -22,15 +24,22 @@
 namespace prongsai::log {
 namespace {
 
-// Key layout, one keyspace with a one-byte prefix per kind:
+// Key layout. The default column family holds the records and the stream
+// index, with a one-byte prefix per kind:
 //   'p' pos(8)                 -> hash(32) seq(8) stream_len(1) stream record
 //   's' stream '\0' seq(8)     -> pos(8)
-//   'e' event_id               -> pos(8) seq(8) fingerprint(32) stream
-// Integers are big-endian so keys sort numerically. All keys of one Write land
-// in one WriteBatch, so a batch is stored whole or not at all.
+// The "event_ids" column family holds the idempotency index:
+//   hash64(event_id)(8) event_id -> pos(8) seq(8) fingerprint(32) stream
+// Event ids are random, so their index lives in a hashed memtable, where an
+// insert does not search a skip list of every id written since the last
+// flush; the hash prefix spreads ids whose text shares a prefix (time-ordered
+// UUIDs). Integers are big-endian so keys sort numerically. All keys of one
+// Write land in one WriteBatch, so a batch is stored whole or not at all.
 constexpr char kPositionPrefix = 'p';
 constexpr char kStreamPrefix = 's';
-constexpr char kEventPrefix = 'e';
+// The event-id index of logs written before it had its own column family.
+constexpr char kLegacyEventPrefix = 'e';
+constexpr char kEventIdsFamily[] = "event_ids";
 constexpr size_t kEntryHeader = kHashSize + 8 + 1;
 constexpr size_t kMaxStreamName = 255;
 
@@ -48,8 +57,27 @@ std::string StreamKey(absl::string_view stream, uint64_t sequence) {
   return key;
 }
 
+// A stable 64-bit hash (FNV-1a with a final avalanche): part of the stored
+// key, so it must never change.
+uint64_t StableHash64(absl::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h = (h ^ c) * 0x100000001b3ULL;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
 std::string EventKey(absl::string_view event_id) {
-  return absl::StrCat(absl::string_view(&kEventPrefix, 1), event_id);
+  std::string key;
+  key.reserve(8 + event_id.size());
+  AppendBigEndian64(StableHash64(event_id), &key);
+  key.append(event_id.data(), event_id.size());
+  return key;
 }
 
 absl::StatusOr<LogEntry> DecodeEntry(uint64_t position,
@@ -74,9 +102,21 @@ absl::StatusOr<LogEntry> DecodeEntry(uint64_t position,
 
 class RocksDbLog final : public EventLog {
  public:
-  RocksDbLog(std::unique_ptr<rocksdb::DB> db, bool sync, uint64_t last)
-      : db_(std::move(db)), last_position_(last), waited_position_(last) {
+  RocksDbLog(std::unique_ptr<rocksdb::DB> db,
+             std::vector<rocksdb::ColumnFamilyHandle*> families, bool sync,
+             uint64_t last)
+      : db_(std::move(db)),
+        families_(std::move(families)),
+        ids_(families_[1]),
+        last_position_(last),
+        waited_position_(last) {
     write_options_.sync = sync;
+  }
+
+  ~RocksDbLog() override {
+    for (rocksdb::ColumnFamilyHandle* family : families_) {
+      db_->DestroyColumnFamilyHandle(family);
+    }
   }
 
   absl::StatusOr<uint64_t> Write(
@@ -122,10 +162,8 @@ class RocksDbLog final : public EventLog {
       AppendBigEndian64(first + i, &value);
       batch.Put(StreamKey(records[i].stream, records[i].sequence), value);
     }
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return records[a].event_id < records[b].event_id;
-    });
-    for (size_t i : order) {
+    // Event ids go in as they come: their memtable is hashed, not ordered.
+    for (size_t i = 0; i < records.size(); ++i) {
       const PendingRecord& record = records[i];
       value.clear();
       AppendBigEndian64(first + i, &value);
@@ -133,7 +171,7 @@ class RocksDbLog final : public EventLog {
       value.append(reinterpret_cast<const char*>(record.fingerprint.data()),
                    kHashSize);
       value.append(record.stream);
-      batch.Put(EventKey(record.event_id), value);
+      batch.Put(ids_, EventKey(record.event_id), value);
     }
     RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch),
                               "writing to the event log"));
@@ -153,7 +191,7 @@ class RocksDbLog final : public EventLog {
       absl::string_view event_id) override {
     std::string value;
     rocksdb::Status status =
-        db_->Get(rocksdb::ReadOptions(), EventKey(event_id), &value);
+        db_->Get(rocksdb::ReadOptions(), ids_, EventKey(event_id), &value);
     if (status.IsNotFound()) {
       return std::nullopt;
     }
@@ -243,14 +281,16 @@ class RocksDbLog final : public EventLog {
     // A plain condition variable: its timed wait always returns at the
     // deadline, which the followers rely on to notice that they must stop.
     std::unique_lock<std::mutex> lock(wait_mu_);
-    grown_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
-      return waited_position_ >= position;
-    });
+    grown_.wait_until(lock, absl::ToChronoTime(deadline),
+                      [&] { return waited_position_ >= position; });
     return waited_position_;
   }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
+  // The default column family, then event_ids.
+  const std::vector<rocksdb::ColumnFamilyHandle*> families_;
+  rocksdb::ColumnFamilyHandle* const ids_;
   rocksdb::WriteOptions write_options_;
   absl::Mutex write_mu_;
   mutable absl::Mutex mu_;
@@ -261,26 +301,99 @@ class RocksDbLog final : public EventLog {
   uint64_t waited_position_;
 };
 
+// Logs written before the event-id index had its own column family keep it in
+// the default family under 'e'. Moves it, in batches that each move some ids
+// whole, so an interrupted move resumes on the next open.
+absl::Status MoveLegacyEventIds(rocksdb::DB* db,
+                                rocksdb::ColumnFamilyHandle* ids) {
+  const std::string begin(1, kLegacyEventPrefix);
+  const std::string end(1, kLegacyEventPrefix + 1);
+  while (true) {
+    rocksdb::WriteBatch batch;
+    int moved = 0;
+    {
+      rocksdb::ReadOptions options;
+      rocksdb::Slice upper(end);
+      options.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options));
+      for (it->Seek(begin); it->Valid() && moved < 10'000; it->Next()) {
+        const rocksdb::Slice key = it->key();
+        const absl::string_view event_id(key.data() + 1, key.size() - 1);
+        RETURN_IF_ERROR(FromRocks(
+            batch.Put(ids, EventKey(event_id), it->value()), "moving an id"));
+        RETURN_IF_ERROR(FromRocks(batch.Delete(key), "moving an id"));
+        ++moved;
+      }
+      RETURN_IF_ERROR(FromRocks(it->status(), "reading the event-id index"));
+    }
+    if (moved == 0) {
+      return absl::OkStatus();
+    }
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    RETURN_IF_ERROR(FromRocks(db->Write(sync, &batch),
+                              "moving the event-id index to its own family"));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
     const RocksDbLogOptions& options) {
-  rocksdb::Options db_options;
+  rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
+  // One writer at a time (Write holds write_mu_); the hashed memtable below
+  // takes no concurrent inserts.
+  db_options.allow_concurrent_memtable_write = false;
+
+  rocksdb::ColumnFamilyOptions records;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // Event ids are looked up on every append; most are new, so a bloom filter
-  // on the memtable answers "absent" without a search.
-  db_options.memtable_prefix_bloom_size_ratio = 0.05;
-  db_options.memtable_whole_key_filtering = true;
+  records.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
+  // Event ids are looked up on every append and most are new: a hashed
+  // memtable with a bloom filter answers "absent" without a search, and the
+  // tables' bloom filters do the same for flushed ids.
+  rocksdb::ColumnFamilyOptions ids;
+  ids.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  ids.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
+  ids.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(
+      /*bucket_count=*/1 << 18));
+  ids.memtable_prefix_bloom_size_ratio = 0.05;
+  ids.memtable_whole_key_filtering = true;
+
+  bool legacy = false;
+  {
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing)
+            .ok()) {
+      legacy = std::find(existing.begin(), existing.end(), kEventIdsFamily) ==
+               existing.end();
+    }
+  }
+
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, records}, {kEventIdsFamily, ids}};
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::DB* raw = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
-                absl::StrCat("opening the event log at ", options.path)));
+  RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::Open(db_options, options.path, descriptors, &families, &raw),
+      absl::StrCat("opening the event log at ", options.path)));
   std::unique_ptr<rocksdb::DB> db(raw);
+  auto close_families = [&] {
+    for (rocksdb::ColumnFamilyHandle* family : families) {
+      db->DestroyColumnFamilyHandle(family);
+    }
+  };
+  if (legacy) {
+    if (absl::Status moved = MoveLegacyEventIds(db.get(), families[1]);
+        !moved.ok()) {
+      close_families();
+      return moved;
+    }
+  }
 
   // The last position is recovered from the stored records themselves.
   uint64_t last = 0;
@@ -288,13 +401,18 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator(rocksdb::ReadOptions()));
     it->SeekForPrev(PositionKey(UINT64_MAX));
-    RETURN_IF_ERROR(FromRocks(it->status(), "recovering the log position"));
+    if (rocksdb::Status status = it->status(); !status.ok()) {
+      it.reset();
+      close_families();
+      return FromRocks(status, "recovering the log position");
+    }
     if (it->Valid() && it->key().size() == 9 &&
         it->key()[0] == kPositionPrefix) {
       last = ReadBigEndian64(it->key().data() + 1);
     }
   }
-  return std::make_unique<RocksDbLog>(std::move(db), options.sync, last);
+  return std::make_unique<RocksDbLog>(std::move(db), std::move(families),
+                                      options.sync, last);
 }
 
 }  // namespace prongsai::log

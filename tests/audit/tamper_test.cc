@@ -38,11 +38,27 @@ std::string StreamKey(absl::string_view stream, uint64_t sequence) {
 // The log's RocksDB database, opened directly.
 class RawLog {
  public:
+  // Opens every column family; the tampering touches the default one, which
+  // holds the records and the stream index.
   explicit RawLog(const std::string& path) {
+    std::vector<std::string> names;
+    rocksdb::Status status =
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& name : names) {
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status status = rocksdb::DB::Open(rocksdb::Options(), path, &raw);
+    status = rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors,
+                               &families_, &raw);
     EXPECT_TRUE(status.ok()) << status.ToString();
     db_.reset(raw);
+  }
+  ~RawLog() {
+    for (rocksdb::ColumnFamilyHandle* family : families_) {
+      db_->DestroyColumnFamilyHandle(family);
+    }
   }
 
   std::string Get(const std::string& key) {
@@ -73,6 +89,7 @@ class RawLog {
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> families_;
 };
 
 class TamperTest : public ::testing::Test {
