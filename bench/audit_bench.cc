@@ -38,7 +38,7 @@
 #include "core/audit/export.h"
 #include "core/audit/merkle.h"
 #include "core/audit/note.h"
-#include "core/audit/sha256x2.h"
+#include "core/base/sha256x2.h"
 #include "core/audit/verify.h"
 #include "core/log/rocksdb_log.h"
 #include "projections/audit/merkle_projection.h"
@@ -181,7 +181,7 @@ void VerificationRate(const Config& config) {
       for (const std::string& r : records) {
         Hash chain;
         Hash leaf;
-        audit::ChainAndLeafHash(r, &chain, &leaf);
+        ChainAndLeafHash(r, &chain, &leaf);
         sink = sink + chain[0];
         t.Append(leaf);
       }
@@ -234,7 +234,7 @@ void VerificationRate(const Config& config) {
       "verify (1 thread) / floor of its own hashing: %.2f; the verifier must "
       "hash each record twice (chain and RFC 6962 leaf); %s\n",
       Median(minimum) / Median(verify_1),
-      audit::Sha256x2Accelerated()
+      Sha256x2Accelerated()
           ? "the SHA extensions run the two digests side by side"
           : "without the SHA extensions they run one after the other");
 }

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "core/audit/sha256x2.h"
+#include "core/base/sha256x2.h"
 #include "core/base/status.h"
 
 namespace prongsai::audit {

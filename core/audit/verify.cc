@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/audit/export.h"
 #include "core/audit/merkle.h"
-#include "core/audit/sha256x2.h"
+#include "core/base/sha256x2.h"
 #include "core/base/status.h"
 
 namespace prongsai::audit {

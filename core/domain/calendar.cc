@@ -66,10 +66,24 @@ v1::Date ToDate(absl::CivilDay day) {
   return date;
 }
 
-absl::TimeZone BangkokTimeZone() { return absl::FixedTimeZone(7 * 60 * 60); }
+constexpr int64_t kBangkokOffsetSeconds = 7 * 60 * 60;
+
+absl::TimeZone BangkokTimeZone() {
+  // Making a fixed zone looks it up in a global, locked table.
+  static const absl::TimeZone zone = absl::FixedTimeZone(kBangkokOffsetSeconds);
+  return zone;
+}
 
 absl::CivilDay BangkokDay(absl::Time t) {
-  return absl::ToCivilDay(t, BangkokTimeZone());
+  // Bangkok keeps UTC+7 all year (no daylight saving), so its day is plain
+  // arithmetic: this runs for every event ingested and every event replayed.
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
+    return absl::ToCivilDay(t, BangkokTimeZone());
+  }
+  const int64_t seconds = absl::ToUnixSeconds(t) + kBangkokOffsetSeconds;
+  const int64_t days =
+      seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  return absl::CivilDay(1970, 1, 1) + days;
 }
 
 int FiscalYearOf(absl::CivilDay day) {

@@ -20,10 +20,10 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/base/hash.h"
@@ -83,6 +83,21 @@ class EventLog {
   // Where `event_id` was stored, if it was.
   virtual absl::StatusOr<std::optional<EventRef>> FindEvent(
       absl::string_view event_id) = 0;
+
+  // FindEvent of each id, in one look-up where the log can batch them.
+  virtual absl::StatusOr<std::vector<std::optional<EventRef>>> FindEvents(
+      absl::Span<const absl::string_view> event_ids) {
+    std::vector<std::optional<EventRef>> out;
+    out.reserve(event_ids.size());
+    for (absl::string_view id : event_ids) {
+      absl::StatusOr<std::optional<EventRef>> ref = FindEvent(id);
+      if (!ref.ok()) {
+        return ref.status();
+      }
+      out.push_back(*std::move(ref));
+    }
+    return out;
+  }
 
   // The last record of `stream`, recovered from the stored records.
   virtual absl::StatusOr<StreamHead> LoadHead(absl::string_view stream) = 0;

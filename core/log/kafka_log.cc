@@ -321,6 +321,32 @@ class KafkaLog final : public KafkaEventLog {
     // Not queued: never written by this instance, or already in the replica.
     return replica_->FindEvent(event_id);
   }
+  absl::StatusOr<std::vector<std::optional<EventRef>>> FindEvents(
+      absl::Span<const absl::string_view> event_ids) override {
+    std::vector<std::optional<EventRef>> out(event_ids.size());
+    std::vector<absl::string_view> rest;
+    std::vector<size_t> rest_at;
+    {
+      absl::MutexLock lock(&replica_mu_);
+      for (size_t i = 0; i < event_ids.size(); ++i) {
+        if (auto it = queued_events_.find(event_ids[i]);
+            it != queued_events_.end()) {
+          out[i] = it->second;
+        } else {
+          rest.push_back(event_ids[i]);
+          rest_at.push_back(i);
+        }
+      }
+    }
+    if (!rest.empty()) {
+      ASSIGN_OR_RETURN(std::vector<std::optional<EventRef>> stored,
+                       replica_->FindEvents(rest));
+      for (size_t j = 0; j < rest.size(); ++j) {
+        out[rest_at[j]] = std::move(stored[j]);
+      }
+    }
+    return out;
+  }
   absl::StatusOr<StreamHead> LoadHead(absl::string_view stream) override {
     RETURN_IF_ERROR(DrainReplica());
     return replica_->LoadHead(stream);

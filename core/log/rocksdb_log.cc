@@ -80,6 +80,27 @@ std::string EventKey(absl::string_view event_id) {
   return key;
 }
 
+// The answer to a look-up of `event_id` in the event-id index.
+absl::StatusOr<std::optional<EventRef>> FoundEvent(
+    absl::string_view event_id, const rocksdb::Status& status,
+    const rocksdb::Slice& value) {
+  if (status.IsNotFound()) {
+    return std::nullopt;
+  }
+  RETURN_IF_ERROR(FromRocks(status, "looking up an event id"));
+  if (value.size() < 16 + kHashSize) {
+    return absl::DataLossError(
+        absl::StrCat("event index entry for ", event_id, " is truncated"));
+  }
+  EventRef ref;
+  ref.position = ReadBigEndian64(value.data());
+  ref.sequence = ReadBigEndian64(value.data() + 8);
+  std::memcpy(ref.fingerprint.data(), value.data() + 16, kHashSize);
+  ref.stream.assign(value.data() + 16 + kHashSize,
+                    value.size() - 16 - kHashSize);
+  return ref;
+}
+
 absl::StatusOr<LogEntry> DecodeEntry(uint64_t position,
                                      absl::string_view value) {
   if (value.size() < kEntryHeader) {
@@ -189,25 +210,33 @@ class RocksDbLog final : public EventLog {
 
   absl::StatusOr<std::optional<EventRef>> FindEvent(
       absl::string_view event_id) override {
-    std::string value;
-    rocksdb::Status status =
-        db_->Get(rocksdb::ReadOptions(), ids_, EventKey(event_id), &value);
-    if (status.IsNotFound()) {
-      return std::nullopt;
-    }
-    RETURN_IF_ERROR(FromRocks(status, "looking up an event id"));
-    if (value.size() < 16 + kHashSize) {
-      return absl::DataLossError(
-          absl::StrCat("event index entry for ", event_id, " is truncated"));
-    }
-    EventRef ref;
-    ref.position = ReadBigEndian64(value.data());
-    ref.sequence = ReadBigEndian64(value.data() + 8);
-    std::memcpy(ref.fingerprint.data(), value.data() + 16, kHashSize);
-    ref.stream = value.substr(16 + kHashSize);
-    return ref;
+    rocksdb::PinnableSlice value;
+    return FoundEvent(
+        event_id,
+        db_->Get(rocksdb::ReadOptions(), ids_, EventKey(event_id), &value),
+        value);
   }
 
+  absl::StatusOr<std::vector<std::optional<EventRef>>> FindEvents(
+      absl::Span<const absl::string_view> event_ids) override {
+    const size_t n = event_ids.size();
+    std::vector<std::string> keys(n);
+    std::vector<rocksdb::Slice> slices(n);
+    for (size_t i = 0; i < n; ++i) {
+      keys[i] = EventKey(event_ids[i]);
+      slices[i] = keys[i];
+    }
+    std::vector<rocksdb::PinnableSlice> values(n);
+    std::vector<rocksdb::Status> statuses(n);
+    db_->MultiGet(rocksdb::ReadOptions(), ids_, n, slices.data(), values.data(),
+                  statuses.data());
+    std::vector<std::optional<EventRef>> out(n);
+    for (size_t i = 0; i < n; ++i) {
+      ASSIGN_OR_RETURN(out[i],
+                       FoundEvent(event_ids[i], statuses[i], values[i]));
+    }
+    return out;
+  }
   absl::StatusOr<StreamHead> LoadHead(absl::string_view stream) override {
     const std::string prefix =
         StreamKey(stream, 0).substr(0, stream.size() + 2);

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/sha256x2.h"
 #include "core/base/status.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -31,30 +32,63 @@ std::string SerializeOrDie(const google::protobuf::Message& message) {
   return out;
 }
 
-// Encodes a Record around an already serialized Event. The result is the
-// exact encoding protobuf gives the same Record (fields in number order), made
-// without copying the event into a Record and encoding it again.
+void AppendVarint(uint64_t value, std::string& out) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+void AppendTag(int field,
+               google::protobuf::internal::WireFormatLite::WireType type,
+               std::string& out) {
+  out.push_back(static_cast<char>((field << 3) | type));
+}
+
+// Encodes a Record around an already serialized Event: the exact encoding
+// protobuf gives the same Record (fields in number order, proto3 defaults
+// left out; a test holds the two equal), made without building a Record and
+// copying the event into it.
 std::string EncodeRecord(const std::string& stream, uint64_t sequence,
                          const Hash& prev_hash,
                          const google::protobuf::Timestamp& recorded_at,
                          const std::string& event_bytes) {
-  v1::Record header;
-  header.set_stream(stream);
-  header.set_sequence(sequence);
-  header.set_prev_hash(std::string(AsBytes(prev_hash)));
-  *header.mutable_recorded_at() = recorded_at;
+  using google::protobuf::internal::WireFormatLite;
+  constexpr auto kVarint = WireFormatLite::WIRETYPE_VARINT;
+  constexpr auto kBytes = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
   std::string out;
-  out.reserve(header.ByteSizeLong() + event_bytes.size() + 8);
-  header.AppendToString(&out);
-  out.push_back(static_cast<char>(
-      (v1::Record::kEventFieldNumber << 3) |
-      google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-  uint64_t len = event_bytes.size();
-  while (len >= 0x80) {
-    out.push_back(static_cast<char>((len & 0x7f) | 0x80));
-    len >>= 7;
+  out.reserve(stream.size() + kHashSize + event_bytes.size() + 40);
+  if (!stream.empty()) {
+    AppendTag(v1::Record::kStreamFieldNumber, kBytes, out);
+    AppendVarint(stream.size(), out);
+    out.append(stream);
   }
-  out.push_back(static_cast<char>(len));
+  if (sequence != 0) {
+    AppendTag(v1::Record::kSequenceFieldNumber, kVarint, out);
+    AppendVarint(sequence, out);
+  }
+  AppendTag(v1::Record::kPrevHashFieldNumber, kBytes, out);
+  AppendVarint(kHashSize, out);
+  out.append(reinterpret_cast<const char*>(prev_hash.data()), kHashSize);
+  std::string timestamp;
+  if (recorded_at.seconds() != 0) {
+    AppendTag(google::protobuf::Timestamp::kSecondsFieldNumber, kVarint,
+              timestamp);
+    AppendVarint(static_cast<uint64_t>(recorded_at.seconds()), timestamp);
+  }
+  if (recorded_at.nanos() != 0) {
+    AppendTag(google::protobuf::Timestamp::kNanosFieldNumber, kVarint,
+              timestamp);
+    AppendVarint(
+        static_cast<uint64_t>(static_cast<int64_t>(recorded_at.nanos())),
+        timestamp);
+  }
+  AppendTag(v1::Record::kRecordedAtFieldNumber, kBytes, out);
+  AppendVarint(timestamp.size(), out);
+  out.append(timestamp);
+  AppendTag(v1::Record::kEventFieldNumber, kBytes, out);
+  AppendVarint(event_bytes.size(), out);
   out.append(event_bytes);
   return out;
 }
@@ -191,10 +225,9 @@ absl::StatusOr<v1::AppendResponse> Ingestor::Append(
     const v1::AppendRequest& request) {
   std::promise<absl::StatusOr<v1::AppendResponse>> promise;
   auto future = promise.get_future();
-  AppendAsync(&request,
-              [&promise](absl::StatusOr<v1::AppendResponse> result) {
-                promise.set_value(std::move(result));
-              });
+  AppendAsync(&request, [&promise](absl::StatusOr<v1::AppendResponse> result) {
+    promise.set_value(std::move(result));
+  });
   return future.get();
 }
 
@@ -289,9 +322,9 @@ void Ingestor::CommitLoop() {
         counters_.log_write_failures.fetch_add(1, std::memory_order_relaxed);
       }
       if (written.ok() && *written != group->first_position) {
-        written = absl::InternalError(absl::StrCat(
-            "the log stored the group at position ", *written, ", not ",
-            group->first_position, " as staged"));
+        written = absl::InternalError(
+            absl::StrCat("the log stored the group at position ", *written,
+                         ", not ", group->first_position, " as staged"));
       }
       if (!written.ok()) {
         write_status = absl::UnavailableError(absl::StrCat(
@@ -306,8 +339,9 @@ void Ingestor::CommitLoop() {
           log::StreamHead& head = heads_[record.stream];
           head.sequence = record.sequence;
           head.hash = record.hash;
-          head.position = group->first_position +
-                          static_cast<uint64_t>(&record - group->records.data());
+          head.position =
+              group->first_position +
+              static_cast<uint64_t>(&record - group->records.data());
         }
       } else if (failed_.ok()) {
         failed_ = absl::UnavailableError(absl::StrCat(
@@ -353,46 +387,53 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
   // result; a batch that is partly a retry is refused whole.
   const int n = request.events_size();
   std::vector<std::string> event_bytes(n);
-  std::vector<Hash> fingerprints(n);
   std::vector<std::optional<log::EventRef>> refs(n);
   absl::flat_hash_set<absl::string_view> ids_in_request;
+  ids_in_request.reserve(n);
   for (int i = 0; i < n; ++i) {
     const v1::Event& event = request.events(i);
     if (!ids_in_request.insert(event.event_id()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "events[", i, "].event_id: \"", event.event_id(),
-          "\" appears more than once in this append"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("events[", i, "].event_id: \"", event.event_id(),
+                       "\" appears more than once in this append"));
     }
     event_bytes[i] = SerializeOrDie(event);
-    fingerprints[i] = Sha256(event_bytes[i]);
   }
+  // Ids staged in groups not yet durable, then the log, in one look-up.
+  std::vector<absl::string_view> to_find;
+  std::vector<int> to_find_at;
   {
     absl::MutexLock lock(&mu_);
-    if (!in_flight_.empty()) {
-      for (int i = 0; i < n; ++i) {
-        if (auto it = in_flight_.find(request.events(i).event_id());
-            it != in_flight_.end()) {
-          refs[i] = log::EventRef{it->second.stream, it->second.sequence,
-                                  it->second.position, it->second.fingerprint};
-        }
+    for (int i = 0; i < n; ++i) {
+      const std::string& id = request.events(i).event_id();
+      if (auto it = in_flight_.find(id); it != in_flight_.end()) {
+        refs[i] = log::EventRef{it->second.stream, it->second.sequence,
+                                it->second.position, it->second.fingerprint};
+      } else if (!id.empty()) {
+        to_find.push_back(id);
+        to_find_at.push_back(i);
       }
+    }
+  }
+  if (!to_find.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::optional<log::EventRef>> found,
+                     log_->FindEvents(to_find));
+    for (size_t j = 0; j < found.size(); ++j) {
+      refs[to_find_at[j]] = std::move(found[j]);
     }
   }
   std::vector<std::string> seen_before;
   for (int i = 0; i < n; ++i) {
-    const v1::Event& event = request.events(i);
-    if (!refs[i].has_value() && !event.event_id().empty()) {
-      ASSIGN_OR_RETURN(refs[i], log_->FindEvent(event.event_id()));
-    }
     if (!refs[i].has_value()) {
       continue;
     }
-    if (refs[i]->stream != stream || refs[i]->fingerprint != fingerprints[i]) {
+    const v1::Event& event = request.events(i);
+    if (refs[i]->stream != stream ||
+        refs[i]->fingerprint != Sha256(event_bytes[i])) {
       return absl::AlreadyExistsError(absl::StrCat(
           "events[", i, "].event_id: \"", event.event_id(),
-          "\" was already used for a different event (stream ",
-          refs[i]->stream, ", sequence ", refs[i]->sequence,
-          "); choose a new event id"));
+          "\" was already used for a different event (stream ", refs[i]->stream,
+          ", sequence ", refs[i]->sequence, "); choose a new event id"));
     }
     seen_before.push_back(event.event_id());
   }
@@ -401,8 +442,8 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
   if (!seen_before.empty()) {
     if (static_cast<int>(seen_before.size()) != n) {
       return absl::AlreadyExistsError(absl::StrCat(
-          seen_before.size(), " of the ", n,
-          " events were appended before (", absl::StrJoin(seen_before, ", "),
+          seen_before.size(), " of the ", n, " events were appended before (",
+          absl::StrJoin(seen_before, ", "),
           "); nothing was appended. Re-send exactly the original batch, or "
           "only the new events"));
     }
@@ -427,20 +468,23 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
       break;
     case v1::AppendRequest::kExact:
       if (head.sequence != request.exact()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "expected_version: stream ", stream, " is at version ",
-            head.sequence, ", not ", request.exact(),
-            "; read the new events and retry"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("expected_version: stream ", stream, " is at version ",
+                         head.sequence, ", not ", request.exact(),
+                         "; read the new events and retry"));
       }
       break;
     case v1::AppendRequest::EXPECTED_VERSION_NOT_SET:
       break;
   }
 
-  // Sealing comes before Admit, which advances the domain state.
+  // Sealing comes before Admit, which advances the domain state. The
+  // fingerprint stays over the event as sent, so a retry is recognised.
+  std::vector<std::string> sealed;
   if (options_.seal) {
+    sealed.resize(n);
     for (int i = 0; i < n; ++i) {
-      ASSIGN_OR_RETURN(event_bytes[i], options_.seal(request.events(i)));
+      ASSIGN_OR_RETURN(sealed[i], options_.seal(request.events(i)));
     }
   }
   RETURN_IF_ERROR(rules_.Admit(stream, request.events()));
@@ -453,10 +497,11 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
     record.stream = stream;
     record.sequence = head.sequence + 1;
     record.event_id = request.events(i).event_id();
-    record.fingerprint = fingerprints[i];
-    record.bytes = EncodeRecord(stream, record.sequence, head.hash,
-                                recorded_at, event_bytes[i]);
-    record.hash = Sha256(record.bytes);
+    record.bytes = EncodeRecord(stream, record.sequence, head.hash, recorded_at,
+                                sealed.empty() ? event_bytes[i] : sealed[i]);
+    // The event's fingerprint and the record's hash, computed together.
+    Sha256x2({"", event_bytes[i]}, {"", record.bytes}, &record.fingerprint,
+             &record.hash);
     head.sequence = record.sequence;
     head.hash = record.hash;
     head.position = next_position_++;

@@ -1,4 +1,4 @@
-#include "core/audit/sha256x2.h"
+#include "core/base/sha256x2.h"
 
 #include <gtest/gtest.h>
 

@@ -111,6 +111,25 @@ TEST(CalendarTest, BangkokDayIsSevenHoursAheadOfUtc) {
   EXPECT_EQ(BangkokDay(t - absl::Seconds(1)), absl::CivilDay(2025, 9, 30));
 }
 
+TEST(CalendarTest, BangkokDayAgreesWithTheTimeZoneEverywhere) {
+  const absl::TimeZone bangkok = absl::FixedTimeZone(7 * 60 * 60);
+  for (int64_t s = -3 * 86400; s <= 3 * 86400; s += 1799) {
+    for (absl::Duration frac :
+         {absl::ZeroDuration(), absl::Milliseconds(999)}) {
+      const absl::Time t = absl::FromUnixSeconds(s) + frac;
+      EXPECT_EQ(BangkokDay(t), absl::ToCivilDay(t, bangkok)) << t;
+      const absl::Time late = t + absl::Hours(24 * 365 * 56);
+      EXPECT_EQ(BangkokDay(late), absl::ToCivilDay(late, bangkok)) << late;
+    }
+  }
+  EXPECT_EQ(BangkokDay(absl::FromUnixSeconds(17 * 3600) - absl::Nanoseconds(1)),
+            absl::CivilDay(1970, 1, 1));
+  EXPECT_EQ(BangkokDay(absl::FromUnixSeconds(17 * 3600)),
+            absl::CivilDay(1970, 1, 2));
+  EXPECT_EQ(BangkokDay(absl::FromUnixSeconds(-7 * 3600) - absl::Nanoseconds(1)),
+            absl::CivilDay(1969, 12, 31));
+}
+
 TEST(CalendarTest, FormatsDatesInThaiAndEnglish) {
   const absl::CivilDay day(2024, 10, 15);
   EXPECT_EQ(FormatDateTh(day), "15 ตุลาคม 2567");

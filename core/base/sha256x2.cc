@@ -1,4 +1,4 @@
-#include "core/audit/sha256x2.h"
+#include "core/base/sha256x2.h"
 
 // The SHA256_CTX functions skip the provider dispatch of EVP, which costs
 // more than hashing a short record (see merkle.cc).
@@ -14,7 +14,7 @@
 #define PRONGSAI_SHA_NI 1
 #endif
 
-namespace prongsai::audit {
+namespace prongsai {
 namespace {
 
 void PortableDigest(const Sha256Message& m, Hash* out) {
@@ -304,4 +304,4 @@ void ChainAndLeafHash(absl::string_view data, Hash* chain, Hash* leaf) {
            leaf);
 }
 
-}  // namespace prongsai::audit
+}  // namespace prongsai

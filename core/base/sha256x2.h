@@ -2,7 +2,8 @@
 //
 // Verifying an export hashes every record twice: SHA-256(bytes) for the hash
 // chain and SHA-256(0x00 || bytes) for the RFC 6962 leaf, and the tree hashes
-// pairs of nodes level by level. The two digests are independent, and on a
+// pairs of nodes level by level; the ingest hashes each new event and the
+// record around it. The two digests are independent, and on a
 // CPU with the SHA extensions one digest leaves the SHA unit idle while each
 // round waits for the previous one; interleaving two digests fills those
 // gaps, so the pair costs little more than one. Without the extensions the
@@ -19,7 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "core/base/hash.h"
 
-namespace prongsai::audit {
+namespace prongsai {
 
 struct Sha256Message {
   absl::string_view prefix;  // at most 63 bytes
@@ -36,4 +37,4 @@ void ChainAndLeafHash(absl::string_view data, Hash* chain, Hash* leaf);
 // Whether Sha256x2 runs on the SHA extensions (else on OpenSSL).
 bool Sha256x2Accelerated();
 
-}  // namespace prongsai::audit
+}  // namespace prongsai
