@@ -12,6 +12,7 @@
 #include "services/cli/audit_commands.h"
 #include "services/cli/oss_commands.h"
 #include "services/cli/ops_commands.h"
+#include "services/cli/privacy_commands.h"
 #include "services/cli/projections_commands.h"
 #include "services/cli/report_commands.h"
 #include "services/cli/client_commands.h"
@@ -43,6 +44,9 @@ const CommandSpec kServeCommand{
      {"topic", "NAME", "prongsai.events.v1", "Kafka topic of the events"},
      {"shard", "N", "0", "the stream ownership shard this ingest writes"},
      {"shards", "N", "1", "how many ownership shards there are"},
+     {"keystore", "DIR", "",
+      "key store of the personal data keys, kept apart from the log "
+      "(default DIR/keystore)"},
      {"signing-key", "PATH", "",
       "checkpoint signing key, made on first start (default DIR/keys/checkpoint.key)"},
      {"log-name", "NAME", "prongsai",
@@ -66,6 +70,7 @@ absl::Status ParseServeOptions(const Args& args,
   options.kafka_brokers = args.get("brokers");
   options.kafka_topic = args.get("topic");
   options.signing_key = args.get("signing-key");
+  options.keystore = args.get("keystore");
   options.log_name = args.get("log-name");
   options.demo = args.get("demo") == "true";
   ASSIGN_OR_RETURN(uint64_t shard, args.GetUint("shard"));
@@ -178,6 +183,7 @@ const Command kCommands[] = {
     {&kOssBridgeCommand, RunOssBridge}, {&kImportCommand, RunImport},
     {&kHealthCommand, RunHealth},     {&kMigrateCommand, RunMigrate},
     {&kProjectionsCommand, RunProjections},
+    {&kEraseCommand, RunErase},
 };
 
 void PrintUsage(std::ostream& out) {

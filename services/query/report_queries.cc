@@ -347,6 +347,9 @@ absl::StatusOr<v1::GiftRegister> ReportQueries::GiftRegister(
                    reports::BuildGiftRegister(
                        source->views(), request.district(), fy, request.round(),
                        reader.may_see_personal_data));
+  if (reader.may_see_personal_data && options_.open_personal_data) {
+    options_.open_personal_data(&reg);
+  }
   *reg.mutable_reflects() = source->reflects;
   return reg;
 }

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/log/event_log.h"
+#include "google/protobuf/message.h"
 #include "projections/reports/builders.h"
 #include "projections/runtime/runner.h"
 #include "prongsai/v1/reports.pb.h"
@@ -37,12 +38,18 @@ struct QueryOptions {
   absl::Duration default_wait = absl::Seconds(5);
   // The longest wait a request may ask for.
   absl::Duration max_wait = absl::Minutes(1);
+  // Opens the sealed personal fields of an answer for a reader who may see
+  // personal data (privacy::PersonalFieldOpener): the plaintext, or a marker
+  // once the subject is erased. Unset: such readers get the stored values.
+  // Readers who may not see personal data never reach it: their answers have
+  // the personal fields cleared.
+  std::function<void(google::protobuf::Message*)> open_personal_data;
 };
 
 // Who is asking, as far as the answer depends on it.
 struct Reader {
-  // Personal fields (names, contacts) stay in the answer only when set; the
-  // access rules decide it per reader.
+  // Personal fields (names, contacts) stay in the answer, opened, only when
+  // set; the access rules decide it per reader.
   bool may_see_personal_data = false;
   // The caller's own deadline (gRPC deadline); waits never pass it.
   absl::Time deadline = absl::InfiniteFuture();

@@ -16,8 +16,11 @@
 #include "core/domain/reference.h"
 #include "core/log/kafka_log.h"
 #include "core/log/rocksdb_log.h"
+#include "core/privacy/key_store.h"
+#include "core/privacy/sealer.h"
 #include "prongsai/v1/audit.grpc.pb.h"
 #include "prongsai/v1/ledger.grpc.pb.h"
+#include "prongsai/v1/privacy.grpc.pb.h"
 #include "prongsai/v1/reports.grpc.pb.h"
 #include "projections/audit/audit_trail_projection.h"
 #include "projections/audit/merkle_projection.h"
@@ -29,6 +32,7 @@
 #include "services/ingest/ingestor.h"
 #include "services/ingest/ledger_service.h"
 #include "services/oss_bridge/open311.h"
+#include "services/privacy/privacy_service.h"
 #include "services/metrics/metrics.h"
 #include "services/query/query_services.h"
 #include "services/server/demo.h"
@@ -99,10 +103,14 @@ class ServerImpl final : public Server {
 
   // Members in construction order; destroyed in reverse.
   std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<privacy::KeyStore> key_store_;
+  std::unique_ptr<privacy::PersonalFieldSealer> sealer_;
+  std::unique_ptr<privacy::PersonalFieldOpener> opener_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<projections::ProjectionRunner> runner_;
   std::unique_ptr<audit_service::Checkpointer> checkpointer_;
   std::unique_ptr<ingest::LedgerService> ledger_;
+  std::unique_ptr<privacy_service::PrivacyService> privacy_;
   std::unique_ptr<ProjectionsService> projections_;
   std::unique_ptr<audit_service::AuditService> audit_;
   std::unique_ptr<query::QueryServices> query_;
@@ -201,10 +209,28 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   log::EventLog* log = server->log_.get();
   grpc::ServerBuilder builder;
 
+  // Personal fields are sealed at ingest under the key store's per-subject
+  // keys and opened in answers for readers who may see them.
+  if (ingest || query) {
+    ASSIGN_OR_RETURN(server->key_store_,
+                     privacy::KeyStore::Open(
+                         {.path = options.keystore.empty()
+                                      ? options.data_dir + "/keystore"
+                                      : options.keystore}));
+    ASSIGN_OR_RETURN(server->sealer_, privacy::PersonalFieldSealer::Create(
+                                          server->key_store_.get()));
+    server->opener_ = std::make_unique<privacy::PersonalFieldOpener>(
+        server->key_store_.get());
+  }
+
   if (ingest) {
     const bool empty = log->LastPosition() == 0;
     ingest::IngestOptions ingest_options;
     ingest_options.max_events_per_append = options.max_events_per_append;
+    ingest_options.seal = [sealer = server->sealer_.get()](
+                              const v1::Event& event) {
+      return sealer->Seal(event);
+    };
     // On Kafka an ingest writes the streams of its shard only; the others
     // are refused per append rather than failing the log write.
     auto* kafka = dynamic_cast<log::KafkaEventLog*>(log);
@@ -225,6 +251,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     server->ledger_ =
         std::make_unique<ingest::LedgerService>(server->ingestor_.get(), log);
     builder.RegisterService(server->ledger_.get());
+    server->privacy_ = std::make_unique<privacy_service::PrivacyService>(
+        server->key_store_.get());
+    builder.RegisterService(server->privacy_.get());
   }
 
   if (projector) {
@@ -261,6 +290,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     builder.RegisterService(server->audit_.get());
     query::QueryServiceOptions query_options;
     query_options.http.listen = options.http_listen;
+    query_options.queries.open_personal_data =
+        [opener = server->opener_.get()](google::protobuf::Message* answer) {
+          opener->Open(answer);
+        };
     // The dashboard and the Open311 read side share the query's HTTP server;
     // routes are added in StartHttp, after the gRPC port is bound.
     ServerImpl* self = server.get();
@@ -300,6 +333,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       health != nullptr) {
     if (ingest) {
       health->SetServingStatus(v1::Ledger::service_full_name(), true);
+      health->SetServingStatus(v1::Privacy::service_full_name(), true);
     }
     if (query) {
       health->SetServingStatus(v1::Reports::service_full_name(), true);

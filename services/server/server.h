@@ -2,7 +2,8 @@
 // and runs the roles asked for in one process:
 //   ingest     the single writer: prongsai.v1.Ledger (Append, Read,
 //              Subscribe, GetHead); publishes the reference data on the city
-//              stream on first start
+//              stream on first start; seals personal fields under the key
+//              store and serves prongsai.v1.Privacy (erasure)
 //   projector  the views (projection runtime) and the signed checkpoints
 //   query      prongsai.v1.Reports and prongsai.v1.Audit over gRPC, and
 //              HTTP/JSON with the report downloads (needs the projector in
@@ -49,6 +50,11 @@ struct ServerOptions {
   int max_events_per_append = 10'000;
   // Sync the log on every acknowledged write.
   bool sync = true;
+
+  // The key store of the personal data keys (core/privacy/key_store.h),
+  // kept apart from the log and backed up on its own; empty:
+  // data_dir/keystore. Opened by the ingest and query roles.
+  std::string keystore;
 
   // The checkpoint signing key (made on first start, mode 0600); empty:
   // data_dir/keys/checkpoint.key.

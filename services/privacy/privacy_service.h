@@ -1,0 +1,35 @@
+// prongsai.v1.Privacy over the key store: Erase destroys a data subject's
+// key and records the erasure; ListErasures returns that record. Registered
+// by the process that holds the key store (the ingest role of `prongsai
+// serve`); `prongsai erase` is its client. Who may call it is decided by the
+// access policy in front of it, not here.
+//
+// Example:
+//   PrivacyService service(key_store.get());
+//   builder.RegisterService(&service);
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "core/privacy/key_store.h"
+#include "prongsai/v1/privacy.grpc.pb.h"
+
+namespace prongsai::privacy_service {
+
+class PrivacyService final : public v1::Privacy::Service {
+ public:
+  // `keys` must outlive the service.
+  explicit PrivacyService(privacy::KeyStore* keys) : keys_(keys) {}
+
+  grpc::Status Erase(grpc::ServerContext* context,
+                     const v1::EraseRequest* request,
+                     v1::EraseResponse* response) override;
+  grpc::Status ListErasures(grpc::ServerContext* context,
+                            const v1::ListErasuresRequest* request,
+                            v1::ListErasuresResponse* response) override;
+
+ private:
+  privacy::KeyStore* const keys_;
+};
+
+}  // namespace prongsai::privacy_service
