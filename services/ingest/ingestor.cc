@@ -9,7 +9,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core/base/sha256x2.h"
 #include "core/base/status.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -164,7 +163,37 @@ void Ingestor::Stop() {
   }
 }
 
+void Ingestor::Prepare(Pending& pending) const {
+  const auto& events = pending.request->events();
+  // Past the limit the append is refused before any of this is used.
+  if (events.size() > options_.max_events_per_append) {
+    return;
+  }
+  pending.event_bytes.resize(events.size());
+  pending.fingerprints.resize(events.size());
+  for (int i = 0; i < events.size(); ++i) {
+    pending.event_bytes[i] = SerializeOrDie(events[i]);
+    pending.fingerprints[i] = Sha256(pending.event_bytes[i]);
+  }
+  if (options_.seal) {
+    pending.sealed.resize(events.size());
+    for (int i = 0; i < events.size(); ++i) {
+      absl::StatusOr<std::string> sealed = options_.seal(events[i]);
+      if (!sealed.ok()) {
+        pending.seal_status = sealed.status();
+        pending.sealed.clear();
+        return;
+      }
+      pending.sealed[i] = *std::move(sealed);
+    }
+  }
+}
+
 void Ingestor::AppendAsync(const v1::AppendRequest* request, Done done) {
+  Pending pending;
+  pending.request = request;
+  pending.done = std::move(done);
+  Prepare(pending);
   absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
@@ -173,10 +202,11 @@ void Ingestor::AppendAsync(const v1::AppendRequest* request, Done done) {
     } else if (!failed_.ok()) {
       refused = failed_;
     } else {
-      queue_.push_back({request, std::move(done)});
+      queue_.push_back(std::move(pending));
       return;
     }
   }
+  done = std::move(pending.done);
   CountRefused(refused, request->events_size());
   done(refused);
 }
@@ -277,7 +307,7 @@ void Ingestor::StageLoop() {
     group->first_position = next_position_;
     for (size_t i = 0; i < n; ++i) {
       group->statuses[i] =
-          Stage(*group->pending[i].request, *group, group->responses[i]);
+          Stage(group->pending[i], *group, group->responses[i]);
     }
     absl::MutexLock lock(&mu_);
     staged_.push_back(std::move(group));
@@ -365,8 +395,9 @@ void Ingestor::CommitLoop() {
   }
 }
 
-absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
+absl::Status Ingestor::Stage(const Pending& pending, Group& group,
                              v1::AppendResponse& response) {
+  const v1::AppendRequest& request = *pending.request;
   const std::string& stream = request.stream();
   RETURN_IF_ERROR(rules_.CheckStream(stream));
   if (options_.check_owner) {
@@ -386,7 +417,7 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
   // the same content. A batch that is wholly a retry returns the original
   // result; a batch that is partly a retry is refused whole.
   const int n = request.events_size();
-  std::vector<std::string> event_bytes(n);
+  const std::vector<std::string>& event_bytes = pending.event_bytes;
   std::vector<std::optional<log::EventRef>> refs(n);
   absl::flat_hash_set<absl::string_view> ids_in_request;
   ids_in_request.reserve(n);
@@ -397,7 +428,6 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
           absl::StrCat("events[", i, "].event_id: \"", event.event_id(),
                        "\" appears more than once in this append"));
     }
-    event_bytes[i] = SerializeOrDie(event);
   }
   // Ids staged in groups not yet durable, then the log, in one look-up.
   std::vector<absl::string_view> to_find;
@@ -429,7 +459,7 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
     }
     const v1::Event& event = request.events(i);
     if (refs[i]->stream != stream ||
-        refs[i]->fingerprint != Sha256(event_bytes[i])) {
+        refs[i]->fingerprint != pending.fingerprints[i]) {
       return absl::AlreadyExistsError(absl::StrCat(
           "events[", i, "].event_id: \"", event.event_id(),
           "\" was already used for a different event (stream ", refs[i]->stream,
@@ -478,15 +508,8 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
       break;
   }
 
-  // Sealing comes before Admit, which advances the domain state. The
-  // fingerprint stays over the event as sent, so a retry is recognised.
-  std::vector<std::string> sealed;
-  if (options_.seal) {
-    sealed.resize(n);
-    for (int i = 0; i < n; ++i) {
-      ASSIGN_OR_RETURN(sealed[i], options_.seal(request.events(i)));
-    }
-  }
+  // Sealing failed before Admit, which advances the domain state.
+  RETURN_IF_ERROR(pending.seal_status);
   RETURN_IF_ERROR(rules_.Admit(stream, request.events()));
 
   google::protobuf::Timestamp recorded_at;
@@ -497,11 +520,11 @@ absl::Status Ingestor::Stage(const v1::AppendRequest& request, Group& group,
     record.stream = stream;
     record.sequence = head.sequence + 1;
     record.event_id = request.events(i).event_id();
-    record.bytes = EncodeRecord(stream, record.sequence, head.hash, recorded_at,
-                                sealed.empty() ? event_bytes[i] : sealed[i]);
-    // The event's fingerprint and the record's hash, computed together.
-    Sha256x2({"", event_bytes[i]}, {"", record.bytes}, &record.fingerprint,
-             &record.hash);
+    record.fingerprint = pending.fingerprints[i];
+    record.bytes = EncodeRecord(
+        stream, record.sequence, head.hash, recorded_at,
+        pending.sealed.empty() ? event_bytes[i] : pending.sealed[i]);
+    record.hash = Sha256(record.bytes);
     head.sequence = record.sequence;
     head.hash = record.hash;
     head.position = next_position_++;

@@ -99,9 +99,18 @@ class Ingestor {
 
  private:
   struct Pending {
-    const v1::AppendRequest* request;
+    const v1::AppendRequest* request = nullptr;
     Done done;
+    // Made by the caller's thread before the append queues, off the single
+    // staging thread: each event serialized, its fingerprint, and (with a
+    // seal function) its sealed bytes or why sealing failed.
+    std::vector<std::string> event_bytes;
+    std::vector<Hash> fingerprints;
+    std::vector<std::string> sealed;
+    absl::Status seal_status;
   };
+  // Fills the caller's part of `pending`.
+  void Prepare(Pending& pending) const;
   struct Group;
   // An event staged in a group that is not yet durable.
   struct InFlight {
@@ -115,7 +124,8 @@ class Ingestor {
   struct AtomicCounters {
     std::atomic<uint64_t> appends_accepted{0};
     std::atomic<uint64_t> events_accepted{0};
-    std::array<std::atomic<uint64_t>, IngestCounters::kCodes> appends_rejected{};
+    std::array<std::atomic<uint64_t>, IngestCounters::kCodes>
+        appends_rejected{};
     std::array<std::atomic<uint64_t>, IngestCounters::kCodes> events_rejected{};
     std::atomic<uint64_t> records_written{0};
     std::atomic<uint64_t> log_writes{0};
@@ -129,7 +139,7 @@ class Ingestor {
   absl::Status Recover();
   void StageLoop();
   void CommitLoop();
-  absl::Status Stage(const v1::AppendRequest& request, Group& group,
+  absl::Status Stage(const Pending& pending, Group& group,
                      v1::AppendResponse& response);
 
   log::EventLog* const log_;
