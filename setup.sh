@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for Prongsai and builds it, then:
-#   ./setup.sh serve [flags]   runs `prongsai serve` on the embedded log
+#   ./setup.sh serve [flags]   runs `prongsai serve --insecure-dev` on the
+#                              embedded log (loopback only; see README.md for
+#                              TLS and tokens)
 #   ./setup.sh test            runs every test through ctest
 #   ./setup.sh build           only installs and builds
 # Installing is idempotent and quiet when every package is present.
@@ -68,7 +70,8 @@ case "$command" in
     shift
     install_missing
     build
-    exec build/services/cli/prongsai serve "$@"
+    # A development machine: plain TCP on loopback, no token needed.
+    exec build/services/cli/prongsai serve --insecure-dev "$@"
     ;;
   test)
     install_missing

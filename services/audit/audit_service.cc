@@ -4,6 +4,7 @@
 #include "core/audit/checkpoint.h"
 #include "core/audit/merkle.h"
 #include "core/base/status.h"
+#include "core/security/grpc_security.h"
 #include "projections/audit/audit_trail_projection.h"
 #include "projections/audit/merkle_projection.h"
 
@@ -372,30 +373,55 @@ absl::Status AuditService::Trail(const v1::GetTrailRequest& request,
 grpc::Status AuditService::GetCheckpoint(
     grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
     v1::GetCheckpointResponse* response) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, "/prongsai.v1.Audit/GetCheckpoint", {request->stream()});
+      !who.ok()) {
+    return ToGrpc(who.status());
+  }
   return ToGrpc(Checkpoint(*request, response));
 }
 
 grpc::Status AuditService::GetInclusionProof(
     grpc::ServerContext* context, const v1::GetInclusionProofRequest* request,
     v1::InclusionProof* response) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, "/prongsai.v1.Audit/GetInclusionProof", {request->stream()});
+      !who.ok()) {
+    return ToGrpc(who.status());
+  }
   return ToGrpc(Inclusion(*request, response));
 }
 
 grpc::Status AuditService::GetConsistencyProof(
     grpc::ServerContext* context, const v1::GetConsistencyProofRequest* request,
     v1::ConsistencyProof* response) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, "/prongsai.v1.Audit/GetConsistencyProof", {request->stream()});
+      !who.ok()) {
+    return ToGrpc(who.status());
+  }
   return ToGrpc(Consistency(*request, response));
 }
 
 grpc::Status AuditService::GetTrail(grpc::ServerContext* context,
                                     const v1::GetTrailRequest* request,
                                     v1::Trail* response) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, "/prongsai.v1.Audit/GetTrail", {});
+      !who.ok()) {
+    return ToGrpc(who.status());
+  }
   return ToGrpc(Trail(*request, response));
 }
 
 grpc::Status AuditService::ReadRecords(
     grpc::ServerContext* context, const v1::ReadRecordsRequest* request,
     grpc::ServerWriter<v1::RawRecord>* writer) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, "/prongsai.v1.Audit/ReadRecords", {request->stream()});
+      !who.ok()) {
+    return ToGrpc(who.status());
+  }
   const std::string& stream = request->stream();
   if (absl::Status status = RequireStream(stream); !status.ok()) {
     return ToGrpc(status);
@@ -416,12 +442,20 @@ grpc::Status AuditService::ReadRecords(
   }
   v1::RawRecord out;
   absl::Status failure;
+  const absl::Time deadline = security::CallDeadline(*guard_, *context);
+  uint64_t sent = 0;
   absl::Status read =
       log_->ReadStream(stream, from, [&](const log::LogEntry& entry) {
         // The log's own index decides what belongs to the range, as stored:
         // the verifier must see the records exactly as the log gives them.
         if (context->IsCancelled()) {
           failure = absl::CancelledError("the caller cancelled the read");
+          return false;
+        }
+        if (++sent % 1024 == 0 && absl::Now() > deadline) {
+          failure = absl::DeadlineExceededError(absl::StrCat(
+              "the read ran past its deadline; continue with from_sequence ",
+              entry.sequence));
           return false;
         }
         if (to != 0 && entry.sequence > to) {

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/audit/merkle.h"
 #include "core/log/event_log.h"
+#include "core/security/guard.h"
 #include "projections/audit/merkle_projection.h"
 #include "prongsai/v1/audit.grpc.pb.h"
 #include "services/audit/checkpointer.h"
@@ -24,12 +25,14 @@ namespace prongsai::audit_service {
 
 class AuditService final : public v1::Audit::Service {
  public:
-  // All three must outlive the service.
+  // All must outlive the service. Every call passes `guard` first.
   AuditService(log::EventLog* log, SnapshotSource snapshots,
-               Checkpointer* checkpointer)
+               Checkpointer* checkpointer,
+               security::Guard* guard = &security::Guard::InsecureDev())
       : log_(log),
         snapshots_(std::move(snapshots)),
-        checkpointer_(checkpointer) {}
+        checkpointer_(checkpointer),
+        guard_(guard) {}
 
   grpc::Status GetCheckpoint(grpc::ServerContext* context,
                              const v1::GetCheckpointRequest* request,
@@ -73,6 +76,7 @@ class AuditService final : public v1::Audit::Service {
   log::EventLog* const log_;
   const SnapshotSource snapshots_;
   Checkpointer* const checkpointer_;
+  security::Guard* const guard_;
 
   // A complete subtree never changes once the view holds it, so the upper
   // levels of every proof (few nodes, read by every proof) are kept here.

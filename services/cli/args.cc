@@ -7,10 +7,26 @@
 namespace prongsai::cli {
 namespace {
 
+bool IsClient(const CommandSpec& spec) {
+  for (const FlagSpec& flag : spec.flags) {
+    if (flag.name == "server") {
+      return true;
+    }
+  }
+  return false;
+}
+
 const FlagSpec* FindFlag(const CommandSpec& spec, absl::string_view name) {
   for (const FlagSpec& flag : spec.flags) {
     if (flag.name == name) {
       return &flag;
+    }
+  }
+  if (IsClient(spec)) {
+    for (const FlagSpec& flag : ClientSecurityFlags()) {
+      if (flag.name == name) {
+        return &flag;
+      }
     }
   }
   return nullptr;
@@ -99,8 +115,30 @@ std::string HelpText(const CommandSpec& spec) {
     }
     absl::StrAppendFormat(&out, "  %-26s %s\n", left, help);
   }
+  if (IsClient(spec)) {
+    for (const FlagSpec& flag : ClientSecurityFlags()) {
+      absl::StrAppendFormat(&out, "  %-26s %s\n",
+                            absl::StrCat("--", flag.name, "=", flag.value_name),
+                            flag.help);
+    }
+  }
   absl::StrAppendFormat(&out, "  %-26s %s\n", "--help", "show this help");
   return out;
+}
+
+const std::vector<FlagSpec>& ClientSecurityFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"tls-ca", "PEM", "",
+       "CA certificate of the server's TLS certificate; TLS when set"},
+      {"tls-cert", "PEM", "",
+       "this client's certificate, for servers that require mutual TLS"},
+      {"tls-key", "PEM", "", "the private key of --tls-cert"},
+      {"token", "JWT", "",
+       "bearer token (default: the environment variable PRONGSAI_TOKEN)"},
+      {"token-file", "FILE", "",
+       "a file holding the bearer token (a mounted secret)"},
+  };
+  return *flags;
 }
 
 std::string Thousands(uint64_t n) {

@@ -48,6 +48,11 @@ class Args {
 
 std::string HelpText(const CommandSpec& spec);
 
+// The flags every client command (a command with a --server flag) also
+// takes: --tls-ca, --tls-cert, --tls-key, --token, --token-file. See
+// dial.h.
+const std::vector<FlagSpec>& ClientSecurityFlags();
+
 // `n` with thousands separators, as the commands print counts: "1,234,567".
 std::string Thousands(uint64_t n);
 

@@ -18,6 +18,7 @@
 #include "core/audit/note.h"
 #include "core/audit/verify.h"
 #include "prongsai/v1/audit.grpc.pb.h"
+#include "services/cli/dial.h"
 
 namespace prongsai::cli {
 namespace {
@@ -45,8 +46,7 @@ int Fail(const absl::Status& status) {
 }
 
 std::unique_ptr<v1::Audit::Stub> Connect(const Args& args) {
-  return v1::Audit::NewStub(grpc::CreateChannel(
-      args.get("server"), grpc::InsecureChannelCredentials()));
+  return v1::Audit::NewStub(Dial(args));
 }
 
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout) {

@@ -12,6 +12,7 @@
 #include "core/base/hash.h"
 #include "google/protobuf/util/json_util.h"
 #include "prongsai/v1/ledger.grpc.pb.h"
+#include "services/cli/dial.h"
 
 namespace prongsai::cli {
 namespace {
@@ -51,8 +52,7 @@ int Fail(const absl::Status& status) {
 }
 
 std::unique_ptr<v1::Ledger::Stub> Connect(const Args& args) {
-  return v1::Ledger::NewStub(grpc::CreateChannel(
-      args.get("server"), grpc::InsecureChannelCredentials()));
+  return v1::Ledger::NewStub(Dial(args));
 }
 
 // 1-based column of byte offset `byte` in `line`, counting UTF-8 characters.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/base/status.h"
 #include "core/log/kafka_dev.h"
@@ -15,6 +16,7 @@
 #include "services/cli/privacy_commands.h"
 #include "services/cli/projections_commands.h"
 #include "services/cli/report_commands.h"
+#include "services/cli/security_commands.h"
 #include "services/cli/client_commands.h"
 #include "services/server/server.h"
 
@@ -44,6 +46,9 @@ const CommandSpec kServeCommand{
      {"topic", "NAME", "prongsai.events.v1", "Kafka topic of the events"},
      {"shard", "N", "0", "the stream ownership shard this ingest writes"},
      {"shards", "N", "1", "how many ownership shards there are"},
+     {"kafka-properties", "LIST", "",
+      "more librdkafka properties, KEY=VALUE,... (e.g. "
+      "security.protocol=ssl,ssl.ca.location=/run/secrets/kafka_ca)"},
      {"keystore", "DIR", "",
       "key store of the personal data keys, kept apart from the log "
       "(default DIR/keystore)"},
@@ -57,7 +62,26 @@ const CommandSpec kServeCommand{
       "on an empty data directory, load the seed report of district 1045 "
       "and a generated city, marked as demo data"},
      {"max-request-bytes", "N", "16777216", "largest request accepted"},
-     {"max-events-per-append", "N", "10000", "most events in one Append"}}};
+     {"max-events-per-append", "N", "10000", "most events in one Append"},
+     {"tls-cert", "PEM", "",
+      "server certificate (chain); every listener speaks TLS"},
+     {"tls-key", "PEM", "", "the private key of --tls-cert"},
+     {"tls-client-ca", "PEM", "",
+      "CA of client certificates: gRPC then requires and verifies them "
+      "(mutual TLS between roles)"},
+     {"jwt-issuer", "NAME", "", "the iss that bearer tokens must carry"},
+     {"jwt-key", "FILE", "",
+      "key that verifies bearer tokens: an Ed25519 public key PEM (EdDSA) "
+      "or a file holding an HS256 secret"},
+     {"insecure-dev", "", "",
+      "development only: plain TCP on loopback; calls without a token act "
+      "with every permission (tokens presented are still verified)"},
+     {"rate-limit", "N", "200",
+      "requests per second per client (token subject, or address); 0 = "
+      "no limit"},
+     {"rate-burst", "N", "400", "requests a client may send at once"},
+     {"max-call-seconds", "N", "300",
+      "the longest a call may run (Subscribe and Rebuild excepted)"}}};
 
 absl::Status ParseServeOptions(const Args& args,
                                server::ServerOptions& options) {
@@ -81,6 +105,31 @@ absl::Status ParseServeOptions(const Args& args,
   if (shards == 0 || shard >= shards) {
     return absl::InvalidArgumentError("--shard must be below --shards");
   }
+  for (absl::string_view property :
+       absl::StrSplit(args.get("kafka-properties"), ',', absl::SkipEmpty())) {
+    const size_t eq = property.find('=');
+    if (eq == absl::string_view::npos || eq == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--kafka-properties: \"", property, "\" is not KEY=VALUE"));
+    }
+    options.kafka_properties.emplace_back(property.substr(0, eq),
+                                          property.substr(eq + 1));
+  }
+  options.security.insecure_dev = args.get("insecure-dev") == "true";
+  options.security.tls_cert = args.get("tls-cert");
+  options.security.tls_key = args.get("tls-key");
+  options.security.tls_client_ca = args.get("tls-client-ca");
+  options.security.jwt_issuer = args.get("jwt-issuer");
+  options.security.jwt_key = args.get("jwt-key");
+  ASSIGN_OR_RETURN(uint64_t rate, args.GetUint("rate-limit"));
+  ASSIGN_OR_RETURN(uint64_t burst, args.GetUint("rate-burst"));
+  ASSIGN_OR_RETURN(uint64_t max_call, args.GetUint("max-call-seconds"));
+  if (max_call == 0) {
+    return absl::InvalidArgumentError("--max-call-seconds must be at least 1");
+  }
+  options.security.rate_limit = static_cast<double>(rate);
+  options.security.rate_burst = static_cast<double>(burst);
+  options.security.max_call = absl::Seconds(max_call);
   options.kafka_shard = static_cast<int>(shard);
   options.kafka_shards = static_cast<int>(shards);
   options.checkpoint_interval = absl::Seconds(interval);
@@ -103,6 +152,17 @@ int RunServe(const Args& args) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (options.security.insecure_dev) {
+    std::cerr
+        << "\n"
+           "*****************************************************************\n"
+           "* WARNING: --insecure-dev. Plain TCP, no TLS; calls without a   *\n"
+           "* token act as a development principal with EVERY permission.  *\n"
+           "* For a development machine only; never with real data.         *\n"
+           "*****************************************************************\n"
+           "\n"
+        << std::flush;
+  }
   absl::StatusOr<std::unique_ptr<server::Server>> server =
       server::Server::Start(options);
   if (!server.ok()) {
@@ -114,7 +174,9 @@ int RunServe(const Args& args) {
   if ((*server)->http_port() != 0) {
     const std::string host =
         options.http_listen.substr(0, options.http_listen.rfind(':'));
-    std::cout << "prongsai serving HTTP on http://"
+    std::cout << "prongsai serving HTTP on "
+              << (options.security.tls_cert.empty() ? "http" : "https")
+              << "://"
               << (host.empty() || host == "0.0.0.0" ? "127.0.0.1" : host)
               << ":" << (*server)->http_port() << "/" << std::endl;
   }
@@ -184,6 +246,7 @@ const Command kCommands[] = {
     {&kHealthCommand, RunHealth},     {&kMigrateCommand, RunMigrate},
     {&kProjectionsCommand, RunProjections},
     {&kEraseCommand, RunErase},
+    {&kCertsCommand, RunCerts},       {&kTokenCommand, RunToken},
 };
 
 void PrintUsage(std::ostream& out) {

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "core/audit/note.h"
 #include "services/migrate/migrate.h"
+#include "services/cli/dial.h"
 
 namespace prongsai::cli {
 namespace {
@@ -173,8 +174,7 @@ int RunHealth(const Args& args) {
     return kExitUsage;
   }
   const std::string service = args.get("service");
-  grpc::GenericStub stub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::GenericStub stub(Dial(args, address));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(*timeout));

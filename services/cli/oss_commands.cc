@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/cli/dial.h"
 #include "services/oss_bridge/bridge.h"
 #include "services/oss_bridge/dead_letter.h"
 #include "services/oss_bridge/grpc_service.h"
@@ -146,7 +147,7 @@ int RunOssBridge(const Args& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::unique_ptr<oss::LedgerClient> ledger =
-      oss::NewGrpcLedgerClient(args.get("server"), {});
+      oss::NewGrpcLedgerClient(Dial(args), {});
   absl::StatusOr<std::unique_ptr<oss::DeadLetterFile>> dead_letters =
       OpenDeadLetters(args, args.get("dead-letter"));
   if (!dead_letters.ok()) {
@@ -272,7 +273,7 @@ int RunImport(const Args& args) {
                                            ? path + ".dead-letter.jsonl"
                                            : args.get("dead-letter");
   std::unique_ptr<oss::LedgerClient> ledger =
-      oss::NewGrpcLedgerClient(args.get("server"), {});
+      oss::NewGrpcLedgerClient(Dial(args), {});
   absl::StatusOr<std::unique_ptr<oss::DeadLetterFile>> dead_letters =
       OpenDeadLetters(args, dead_letter_path);
   if (!dead_letters.ok()) {

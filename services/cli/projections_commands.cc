@@ -18,6 +18,7 @@
 #include "prongsai/v1/projections.grpc.pb.h"
 #include "projections/runtime/runner.h"
 #include "services/server/projections_service.h"
+#include "services/cli/dial.h"
 
 namespace prongsai::cli {
 namespace {
@@ -147,8 +148,7 @@ class RebuildReport {
 };
 
 int StatusOnline(const Args& args) {
-  auto stub = v1::Projections::NewStub(grpc::CreateChannel(
-      args.get("server"), grpc::InsecureChannelCredentials()));
+  auto stub = v1::Projections::NewStub(Dial(args));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
@@ -162,8 +162,7 @@ int StatusOnline(const Args& args) {
 }
 
 int RebuildOnline(const Args& args, const std::string& name) {
-  auto stub = v1::Projections::NewStub(grpc::CreateChannel(
-      args.get("server"), grpc::InsecureChannelCredentials()));
+  auto stub = v1::Projections::NewStub(Dial(args));
   grpc::ClientContext context;
   v1::RebuildRequest request;
   request.set_name(name);

@@ -13,6 +13,7 @@
 #include "prongsai/v1/reports.grpc.pb.h"
 #include "services/query/http_server.h"
 #include "services/query/render.h"
+#include "services/cli/dial.h"
 
 namespace prongsai::cli {
 namespace {
@@ -365,8 +366,7 @@ int RunReport(const Args& args) {
     return kExitUsage;
   }
   std::unique_ptr<v1::Reports::Stub> stub =
-      v1::Reports::NewStub(grpc::CreateChannel(
-          args.get("server"), grpc::InsecureChannelCredentials()));
+      v1::Reports::NewStub(Dial(args));
   if (positional->what == "ita") {
     return RunIta(args, *stub, *positional);
   }

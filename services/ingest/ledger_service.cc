@@ -3,6 +3,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/status.h"
+#include "core/security/grpc_security.h"
+#include "core/security/policy.h"
 #include "services/ingest/wire_check.h"
 
 namespace prongsai::ingest {
@@ -10,6 +12,23 @@ namespace {
 
 // How often a waiting Subscribe checks whether its caller went away.
 constexpr absl::Duration kSubscribePoll = absl::Milliseconds(200);
+
+constexpr absl::string_view kAppend = "/prongsai.v1.Ledger/Append";
+constexpr absl::string_view kRead = "/prongsai.v1.Ledger/Read";
+constexpr absl::string_view kSubscribe = "/prongsai.v1.Ledger/Subscribe";
+constexpr absl::string_view kGetHead = "/prongsai.v1.Ledger/GetHead";
+
+// The payload field names of a batch, for the policy.
+std::vector<std::string> PayloadNames(const v1::AppendRequest& request) {
+  std::vector<std::string> names;
+  names.reserve(request.events_size());
+  for (const v1::Event& event : request.events()) {
+    const google::protobuf::FieldDescriptor* field =
+        v1::Event::descriptor()->FindFieldByNumber(event.payload_case());
+    names.push_back(field == nullptr ? std::string() : field->name());
+  }
+  return names;
+}
 
 }  // namespace
 
@@ -40,6 +59,14 @@ grpc::ServerUnaryReactor* LedgerService::Append(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Who may append at all is known before decoding; the stream and the
+  // payloads are checked after.
+  absl::StatusOr<security::Principal> who =
+      security::CheckCallRole(*guard_, *context, kAppend);
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   std::vector<grpc::Slice> slices;
   if (grpc::Status dumped = request->Dump(&slices); !dumped.ok()) {
     reactor->Finish(dumped);
@@ -70,6 +97,19 @@ grpc::ServerUnaryReactor* LedgerService::Append(
     reactor->Finish(ToGrpcStatus(why));
     return reactor;
   }
+  const security::Call call{.operation = kAppend,
+                            .districts = {parsed->stream()}};
+  absl::Status allowed = guard_->AuthorizeScope(*who, call);
+  if (allowed.ok()) {
+    allowed = security::AuthorizePayloads(*who, PayloadNames(*parsed));
+    if (!allowed.ok()) {
+      guard_->LogDenial(*who, call, allowed);
+    }
+  }
+  if (!allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
   ingestor_->AppendAsync(
       parsed, [arena, reactor, response](
                         absl::StatusOr<v1::AppendResponse> result) {
@@ -88,6 +128,11 @@ grpc::ServerUnaryReactor* LedgerService::Append(
 grpc::Status LedgerService::Read(grpc::ServerContext* context,
                                  const v1::ReadRequest* request,
                                  grpc::ServerWriter<v1::Entry>* writer) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, kRead, {request->stream()});
+      !who.ok()) {
+    return ToGrpcStatus(who.status());
+  }
   // An unknown stream is an error, not an empty answer.
   absl::StatusOr<log::StreamHead> head = ingestor_->Head(request->stream());
   if (!head.ok()) {
@@ -96,11 +141,18 @@ grpc::Status LedgerService::Read(grpc::ServerContext* context,
   v1::Entry out;
   uint64_t sent = 0;
   absl::Status status;
+  const absl::Time deadline = security::CallDeadline(*guard_, *context);
   absl::Status read = log_->ReadStream(
       request->stream(), std::max<uint64_t>(request->from_sequence(), 1),
       [&](const log::LogEntry& entry) {
         if (context->IsCancelled()) {
           status = absl::CancelledError("the caller cancelled the read");
+          return false;
+        }
+        if (sent % 1024 == 0 && absl::Now() > deadline) {
+          status = absl::DeadlineExceededError(absl::StrCat(
+              "the read ran past its deadline after ", sent,
+              " records; continue with from_sequence ", entry.sequence));
           return false;
         }
         status = ToEntry(entry, &out);
@@ -116,6 +168,12 @@ grpc::Status LedgerService::Read(grpc::ServerContext* context,
 grpc::Status LedgerService::Subscribe(grpc::ServerContext* context,
                                       const v1::SubscribeRequest* request,
                                       grpc::ServerWriter<v1::Entry>* writer) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, kSubscribe,
+          {request->streams().begin(), request->streams().end()});
+      !who.ok()) {
+    return ToGrpcStatus(who.status());
+  }
   absl::flat_hash_set<std::string> streams(request->streams().begin(),
                                            request->streams().end());
   for (const std::string& stream : streams) {
@@ -155,6 +213,11 @@ grpc::Status LedgerService::Subscribe(grpc::ServerContext* context,
 grpc::Status LedgerService::GetHead(grpc::ServerContext* context,
                                     const v1::GetHeadRequest* request,
                                     v1::Head* response) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, kGetHead, {request->stream()});
+      !who.ok()) {
+    return ToGrpcStatus(who.status());
+  }
   absl::StatusOr<log::StreamHead> head = ingestor_->Head(request->stream());
   if (!head.ok()) {
     return ToGrpcStatus(head.status());

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "core/log/event_log.h"
+#include "core/security/guard.h"
 #include "prongsai/v1/ledger.grpc.pb.h"
 #include "services/ingest/ingestor.h"
 
@@ -19,9 +20,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 class LedgerService final
     : public v1::Ledger::WithRawCallbackMethod_Append<v1::Ledger::Service> {
  public:
-  // Both must outlive the service.
-  LedgerService(Ingestor* ingestor, log::EventLog* log)
-      : ingestor_(ingestor), log_(log) {}
+  // All must outlive the service. Every call passes `guard` first.
+  LedgerService(Ingestor* ingestor, log::EventLog* log,
+                security::Guard* guard = &security::Guard::InsecureDev())
+      : ingestor_(ingestor), log_(log), guard_(guard) {}
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
@@ -39,6 +41,7 @@ class LedgerService final
  private:
   Ingestor* const ingestor_;
   log::EventLog* const log_;
+  security::Guard* const guard_;
 };
 
 // Fills `out` from a stored entry, decoding the record for convenience.

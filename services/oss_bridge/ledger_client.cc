@@ -10,10 +10,9 @@ namespace {
 
 class GrpcLedgerClient final : public LedgerClient {
  public:
-  GrpcLedgerClient(const std::string& address, const GrpcLedgerOptions& options)
-      : options_(options),
-        stub_(v1::Ledger::NewStub(grpc::CreateChannel(
-            address, grpc::InsecureChannelCredentials()))) {}
+  GrpcLedgerClient(std::shared_ptr<grpc::Channel> channel,
+                   const GrpcLedgerOptions& options)
+      : options_(options), stub_(v1::Ledger::NewStub(std::move(channel))) {}
 
   std::vector<absl::StatusOr<v1::AppendResponse>> AppendAll(
       const std::vector<const v1::AppendRequest*>& requests) override {
@@ -71,7 +70,14 @@ class GrpcLedgerClient final : public LedgerClient {
 
 std::unique_ptr<LedgerClient> NewGrpcLedgerClient(
     const std::string& address, const GrpcLedgerOptions& options) {
-  return std::make_unique<GrpcLedgerClient>(address, options);
+  return std::make_unique<GrpcLedgerClient>(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()),
+      options);
+}
+
+std::unique_ptr<LedgerClient> NewGrpcLedgerClient(
+    std::shared_ptr<grpc::Channel> channel, const GrpcLedgerOptions& options) {
+  return std::make_unique<GrpcLedgerClient>(std::move(channel), options);
 }
 
 }  // namespace prongsai::oss

@@ -15,6 +15,10 @@
 #include "absl/time/time.h"
 #include "prongsai/v1/ledger.pb.h"
 
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
 namespace prongsai::oss {
 
 class LedgerClient {
@@ -38,5 +42,9 @@ struct GrpcLedgerOptions {
 // A client of prongsai.v1.Ledger at `address` (host:port).
 std::unique_ptr<LedgerClient> NewGrpcLedgerClient(
     const std::string& address, const GrpcLedgerOptions& options);
+// The same over `channel` (TLS, client certificate and token as the channel
+// was made: core/security/grpc_security.h Dial).
+std::unique_ptr<LedgerClient> NewGrpcLedgerClient(
+    std::shared_ptr<grpc::Channel> channel, const GrpcLedgerOptions& options);
 
 }  // namespace prongsai::oss

@@ -12,6 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "core/base/status.h"
 #include "core/domain/calendar.h"
+#include "core/security/http_guard.h"
+#include "core/security/policy.h"
 #include "services/query/render.h"
 
 namespace prongsai::query {
@@ -125,14 +127,21 @@ class HttpServerImpl final : public HttpServer {
  public:
   HttpServerImpl(ReportQueries* queries, projections::ProjectionRunner* runner,
                  HttpOptions options)
-      : queries_(queries), runner_(runner), options_(std::move(options)) {}
+      : queries_(queries),
+        runner_(runner),
+        options_(WithGuard(std::move(options))),
+        server_(options_.tls_cert.empty()
+                    ? std::make_unique<httplib::Server>()
+                    : std::make_unique<httplib::SSLServer>(
+                          options_.tls_cert.c_str(),
+                          options_.tls_key.c_str())) {}
 
   ~HttpServerImpl() override { Stop(); }
 
   int port() const override { return port_; }
 
   void Stop() override {
-    server_.stop();
+    server_->stop();
     if (thread_.joinable()) {
       thread_.join();
     }
@@ -148,24 +157,50 @@ class HttpServerImpl final : public HttpServer {
           "HTTP listen address \"", options_.listen, "\" is not host:port"));
     }
     const std::string host = options_.listen.substr(0, colon);
+    if (!server_->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "HTTPS: the certificate ", options_.tls_cert, " or the key ",
+          options_.tls_key, " does not load"));
+    }
+    const auto timeout = absl::ToChronoMilliseconds(options_.io_timeout);
+    server_->set_read_timeout(timeout);
+    server_->set_write_timeout(timeout);
+    server_->set_payload_max_length(options_.max_body_bytes);
     Routes();
     if (port == 0) {
-      port_ = server_.bind_to_any_port(host);
+      port_ = server_->bind_to_any_port(host);
     } else {
-      port_ = server_.bind_to_port(host, port) ? port : -1;
+      port_ = server_->bind_to_port(host, port) ? port : -1;
     }
     if (port_ <= 0) {
       return absl::UnavailableError(
           absl::StrCat("could not listen for HTTP on ", options_.listen));
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
     return absl::OkStatus();
   }
 
  private:
-  Reader ReaderOf() const {
+  static HttpOptions WithGuard(HttpOptions options) {
+    if (options.guard == nullptr) {
+      options.guard = &security::Guard::InsecureDev();
+    }
+    return options;
+  }
+
+  // What the request's principal may see; the guard in front of every route
+  // has already let it through.
+  Reader ReaderOf(const httplib::Request& req = {},
+                  absl::string_view district = "",
+                  std::optional<security::PersonalKind> personal =
+                      std::nullopt) const {
     Reader reader;
-    reader.may_see_personal_data = options_.reveal_personal_data;
+    if (personal.has_value()) {
+      absl::StatusOr<security::Principal> who =
+          security::HttpPrincipal(*options_.guard, req);
+      reader.may_see_personal_data =
+          who.ok() && security::MaySeePersonal(*who, *personal, district);
+    }
     return reader;
   }
 
@@ -257,7 +292,10 @@ class HttpServerImpl final : public HttpServer {
     }
     request.set_fiscal_year(*fy);
     request.set_round(*round);
-    SendJson(queries_->GiftRegister(request, ReaderOf()), res);
+    SendJson(queries_->GiftRegister(
+                 request, ReaderOf(req, request.district(),
+                                   security::PersonalKind::kGiftGiver)),
+             res);
   }
 
   void Complaints(const httplib::Request& req, httplib::Response& res,
@@ -276,7 +314,10 @@ class HttpServerImpl final : public HttpServer {
     }
     request.set_fiscal_year(*fy);
     request.set_round(*round);
-    SendJson(queries_->ComplaintStats(request, ReaderOf()), res);
+    SendJson(queries_->ComplaintStats(
+                 request, ReaderOf(req, request.district(),
+                                   security::PersonalKind::kComplainant)),
+             res);
   }
 
   void Overview(const httplib::Request& req, httplib::Response& res) {
@@ -328,45 +369,49 @@ class HttpServerImpl final : public HttpServer {
   }
 
   void Routes() {
+    // The policy first, in front of every route (this one's and the extra
+    // routes alike).
+    security::InstallHttpGuard(*server_, *options_.guard);
+    httplib::Server& http = *server_;
     const std::string district = R"(/v1/districts/([^/]*))";
-    server_.Get(district + "/ita-report",
+    http.Get(district + "/ita-report",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   ItaReport(req, res);
                 });
-    server_.Get(district + "/scorecard",
+    http.Get(district + "/scorecard",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Scorecard(req, res);
                 });
-    server_.Get(district + "/gift-register",
+    http.Get(district + "/gift-register",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   GiftRegister(req, res, req.matches[1].str());
                 });
-    server_.Get(district + "/complaints",
+    http.Get(district + "/complaints",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Complaints(req, res, req.matches[1].str());
                 });
-    server_.Get("/v1/city/gift-register",
+    http.Get("/v1/city/gift-register",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   GiftRegister(req, res, "");
                 });
-    server_.Get("/v1/city/complaints",
+    http.Get("/v1/city/complaints",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Complaints(req, res, "");
                 });
-    server_.Get("/v1/city/overview",
+    http.Get("/v1/city/overview",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Overview(req, res);
                 });
-    server_.Get("/healthz", [this](const httplib::Request&,
+    http.Get("/healthz", [this](const httplib::Request&,
                                    httplib::Response& res) { Health(res); });
-    server_.Get(R"(/fonts/([A-Za-z0-9_-]+\.ttf))",
+    http.Get(R"(/fonts/([A-Za-z0-9_-]+\.ttf))",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Font(req, res);
                 });
     if (options_.extra_routes) {
-      options_.extra_routes(server_);
+      options_.extra_routes(http);
     }
-    server_.set_error_handler(
+    http.set_error_handler(
         [](const httplib::Request& req, httplib::Response& res) {
           if (res.body.empty()) {
             const int status = res.status;
@@ -383,7 +428,7 @@ class HttpServerImpl final : public HttpServer {
   ReportQueries* const queries_;
   projections::ProjectionRunner* const runner_;
   const HttpOptions options_;
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
 };

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/log/event_log.h"
+#include "core/security/guard.h"
 #include "projections/runtime/runner.h"
 #include "services/query/render.h"
 #include "services/query/report_queries.h"
@@ -41,8 +42,19 @@ struct HttpOptions {
   std::string listen = "127.0.0.1:8080";
   // Where the Thai fonts are read from (Debian's fonts-thai-tlwg).
   std::string font_dir = std::string(kThaiFontDir);
-  // Until access rules decide per reader, whether readers see personal fields.
-  bool reveal_personal_data = false;
+  // Every request passes it (core/security/http_guard.h) and what a reader
+  // sees of personal data follows from its principal; null: the library
+  // default, insecure-dev.
+  security::Guard* guard = nullptr;
+  // PEM files: with both, HTTPS. (No client certificates: browsers are
+  // clients; roles come from bearer tokens.)
+  std::string tls_cert;
+  std::string tls_key;
+  // A request (headers and body) must arrive, and its answer leave, within
+  // this long; slower clients are cut off.
+  absl::Duration io_timeout = absl::Seconds(30);
+  // Largest request body accepted.
+  size_t max_body_bytes = 1 << 20;
   // More routes on the same server (the dashboard), registered before the
   // error handler.
   std::function<void(httplib::Server&)> extra_routes;

@@ -5,14 +5,26 @@
 
 namespace prongsai::query {
 
+namespace {
+
+QueryServiceOptions WithGuard(QueryServiceOptions options) {
+  if (options.guard == nullptr) {
+    options.guard = &security::Guard::InsecureDev();
+  }
+  options.http.guard = options.guard;
+  return options;
+}
+
+}  // namespace
+
 QueryServices::QueryServices(log::EventLog* log,
                              projections::ProjectionRunner* runner,
                              QueryServiceOptions options)
-    : options_(std::move(options)),
+    : options_(WithGuard(std::move(options))),
       runner_(runner),
       queries_(std::make_unique<ReportQueries>(log, runner, options_.queries)),
-      service_(std::make_unique<ReportsService>(
-          queries_.get(), options_.http.reveal_personal_data)) {}
+      service_(std::make_unique<ReportsService>(queries_.get(),
+                                                options_.guard)) {}
 
 QueryServices::~QueryServices() { Stop(); }
 

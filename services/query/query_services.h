@@ -31,6 +31,9 @@ struct QueryServiceOptions {
   QueryOptions queries;
   // HTTP/JSON; an empty http.listen serves no HTTP.
   HttpOptions http;
+  // Every gRPC call and HTTP request passes it (HttpOptions::guard is set
+  // from it); null: the library default, insecure-dev.
+  security::Guard* guard = nullptr;
 };
 
 class ReportsService;

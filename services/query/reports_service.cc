@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "core/security/grpc_security.h"
+#include "core/security/policy.h"
+
 namespace prongsai::query {
 namespace {
 
@@ -24,45 +27,84 @@ grpc::Status ToGrpc(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-Reader ReportsService::ReaderOf(const grpc::ServerContext& context) const {
-  Reader reader;
-  reader.may_see_personal_data = reveal_personal_data_;
-  const auto deadline = context.deadline();
-  if (deadline != std::chrono::system_clock::time_point::max()) {
-    reader.deadline = absl::FromChrono(deadline);
+absl::StatusOr<Reader> ReportsService::ReaderOf(
+    grpc::ServerContext& context, absl::string_view method,
+    const std::string& district,
+    std::optional<security::PersonalKind> personal) const {
+  std::vector<std::string> districts;
+  if (!district.empty()) {
+    districts.push_back(district);
   }
+  absl::StatusOr<security::Principal> who =
+      security::CheckCall(*guard_, context, method, std::move(districts));
+  if (!who.ok()) {
+    return who.status();
+  }
+  Reader reader;
+  reader.may_see_personal_data =
+      personal.has_value() &&
+      security::MaySeePersonal(*who, *personal, district);
+  reader.deadline = security::CallDeadline(*guard_, context);
   return reader;
 }
 
 grpc::Status ReportsService::GetItaReport(grpc::ServerContext* context,
                                           const v1::ItaReportRequest* request,
                                           v1::ItaReport* response) {
-  return Answer(queries_->ItaReport(*request, ReaderOf(*context)), response);
+  absl::StatusOr<Reader> reader =
+      ReaderOf(*context, "/prongsai.v1.Reports/GetItaReport",
+               request->district(), std::nullopt);
+  if (!reader.ok()) {
+    return ToGrpc(reader.status());
+  }
+  return Answer(queries_->ItaReport(*request, *reader), response);
 }
 
 grpc::Status ReportsService::GetScorecard(grpc::ServerContext* context,
                                           const v1::ScorecardRequest* request,
                                           v1::Scorecard* response) {
-  return Answer(queries_->Scorecard(*request, ReaderOf(*context)), response);
+  absl::StatusOr<Reader> reader =
+      ReaderOf(*context, "/prongsai.v1.Reports/GetScorecard",
+               request->district(), std::nullopt);
+  if (!reader.ok()) {
+    return ToGrpc(reader.status());
+  }
+  return Answer(queries_->Scorecard(*request, *reader), response);
 }
 
 grpc::Status ReportsService::GetGiftRegister(
     grpc::ServerContext* context, const v1::GiftRegisterRequest* request,
     v1::GiftRegister* response) {
-  return Answer(queries_->GiftRegister(*request, ReaderOf(*context)), response);
+  absl::StatusOr<Reader> reader =
+      ReaderOf(*context, "/prongsai.v1.Reports/GetGiftRegister",
+               request->district(), security::PersonalKind::kGiftGiver);
+  if (!reader.ok()) {
+    return ToGrpc(reader.status());
+  }
+  return Answer(queries_->GiftRegister(*request, *reader), response);
 }
 
 grpc::Status ReportsService::GetComplaintStats(
     grpc::ServerContext* context, const v1::ComplaintStatsRequest* request,
     v1::ComplaintStats* response) {
-  return Answer(queries_->ComplaintStats(*request, ReaderOf(*context)),
-                response);
+  absl::StatusOr<Reader> reader =
+      ReaderOf(*context, "/prongsai.v1.Reports/GetComplaintStats",
+               request->district(), security::PersonalKind::kComplainant);
+  if (!reader.ok()) {
+    return ToGrpc(reader.status());
+  }
+  return Answer(queries_->ComplaintStats(*request, *reader), response);
 }
 
 grpc::Status ReportsService::GetCityOverview(
     grpc::ServerContext* context, const v1::CityOverviewRequest* request,
     v1::CityOverview* response) {
-  return Answer(queries_->CityOverview(*request, ReaderOf(*context)), response);
+  absl::StatusOr<Reader> reader = ReaderOf(
+      *context, "/prongsai.v1.Reports/GetCityOverview", "", std::nullopt);
+  if (!reader.ok()) {
+    return ToGrpc(reader.status());
+  }
+  return Answer(queries_->CityOverview(*request, *reader), response);
 }
 
 }  // namespace prongsai::query

@@ -4,6 +4,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <optional>
+#include <string>
+
+#include "core/security/guard.h"
+#include "core/security/policy.h"
 #include "prongsai/v1/reports.grpc.pb.h"
 #include "services/query/report_queries.h"
 
@@ -14,9 +19,10 @@ grpc::Status ToGrpc(const absl::Status& status);
 
 class ReportsService final : public v1::Reports::Service {
  public:
-  // `queries` must outlive the service.
-  ReportsService(ReportQueries* queries, bool reveal_personal_data)
-      : queries_(queries), reveal_personal_data_(reveal_personal_data) {}
+  // Both must outlive the service. Every call passes `guard` first; what a
+  // reader sees of personal data follows from its principal.
+  ReportsService(ReportQueries* queries, security::Guard* guard)
+      : queries_(queries), guard_(guard) {}
 
   grpc::Status GetItaReport(grpc::ServerContext* context,
                             const v1::ItaReportRequest* request,
@@ -35,10 +41,15 @@ class ReportsService final : public v1::Reports::Service {
                                v1::CityOverview* response) override;
 
  private:
-  Reader ReaderOf(const grpc::ServerContext& context) const;
+  // Checks the call against the policy; the reader sees personal data of
+  // `personal` kind if its principal may, in `district`.
+  absl::StatusOr<Reader> ReaderOf(
+      grpc::ServerContext& context, absl::string_view method,
+      const std::string& district,
+      std::optional<security::PersonalKind> personal) const;
 
   ReportQueries* const queries_;
-  const bool reveal_personal_data_;
+  security::Guard* const guard_;
 };
 
 }  // namespace prongsai::query

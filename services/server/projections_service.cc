@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/security/grpc_security.h"
 #include "projections/audit/audit_trail_projection.h"
 #include "projections/audit/merkle_projection.h"
 #include "projections/reports/report_projections.h"
@@ -52,8 +53,13 @@ v1::ProjectionsStatus ToStatusMessage(
 }
 
 grpc::Status ProjectionsService::GetStatus(
-    grpc::ServerContext*, const v1::GetProjectionsStatusRequest*,
+    grpc::ServerContext* context, const v1::GetProjectionsStatusRequest*,
     v1::ProjectionsStatus* response) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, "/prongsai.v1.Projections/GetStatus", {});
+      !who.ok()) {
+    return ingest::ToGrpcStatus(who.status());
+  }
   *response = ToStatusMessage(runner_->Status());
   return grpc::Status::OK;
 }
@@ -61,6 +67,11 @@ grpc::Status ProjectionsService::GetStatus(
 grpc::Status ProjectionsService::Rebuild(
     grpc::ServerContext* context, const v1::RebuildRequest* request,
     grpc::ServerWriter<v1::RebuildProgress>* writer) {
+  if (absl::StatusOr<security::Principal> who = security::CheckCall(
+          *guard_, *context, "/prongsai.v1.Projections/Rebuild", {});
+      !who.ok()) {
+    return ingest::ToGrpcStatus(who.status());
+  }
   if (request->name().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "name: give the projection to rebuild");

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/security/guard.h"
 #include "prongsai/v1/projections.grpc.pb.h"
 #include "projections/runtime/projection.h"
 #include "projections/runtime/runner.h"
@@ -29,9 +30,11 @@ v1::ProjectionsStatus ToStatusMessage(
 
 class ProjectionsService final : public v1::Projections::Service {
  public:
-  // `runner` must outlive the service.
-  explicit ProjectionsService(projections::ProjectionRunner* runner)
-      : runner_(runner) {}
+  // Both must outlive the service. Every call passes `guard` first.
+  explicit ProjectionsService(
+      projections::ProjectionRunner* runner,
+      security::Guard* guard = &security::Guard::InsecureDev())
+      : runner_(runner), guard_(guard) {}
 
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const v1::GetProjectionsStatusRequest* request,
@@ -42,6 +45,7 @@ class ProjectionsService final : public v1::Projections::Service {
 
  private:
   projections::ProjectionRunner* const runner_;
+  security::Guard* const guard_;
 };
 
 }  // namespace prongsai::server

@@ -18,6 +18,7 @@
 #include "core/log/rocksdb_log.h"
 #include "core/privacy/key_store.h"
 #include "core/privacy/sealer.h"
+#include "core/security/grpc_security.h"
 #include "prongsai/v1/audit.grpc.pb.h"
 #include "prongsai/v1/ledger.grpc.pb.h"
 #include "prongsai/v1/privacy.grpc.pb.h"
@@ -102,6 +103,7 @@ class ServerImpl final : public Server {
   }
 
   // Members in construction order; destroyed in reverse.
+  std::unique_ptr<security::Guard> guard_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<privacy::KeyStore> key_store_;
   std::unique_ptr<privacy::PersonalFieldSealer> sealer_;
@@ -140,6 +142,7 @@ absl::StatusOr<std::unique_ptr<log::EventLog>> OpenLog(
     kafka.shard = options.kafka_shard;
     kafka.shard_count = options.kafka_shards;
     kafka.read_only = !writer;
+    kafka.properties = options.kafka_properties;
     ASSIGN_OR_RETURN(std::unique_ptr<log::KafkaEventLog> log,
                      log::OpenKafkaLog(kafka));
     return std::unique_ptr<log::EventLog>(std::move(log));
@@ -194,6 +197,10 @@ absl::Status CheckRoles(const ServerOptions& options) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   RETURN_IF_ERROR(CheckRoles(options));
+  RETURN_IF_ERROR(security::CheckServeSecurity(
+      options.security, {options.listen, options.http_listen}));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   security::ServerCredentials(options.security));
   const bool ingest = Has(options.roles, "ingest");
   const bool projector = Has(options.roles, "projector");
   const bool query = Has(options.roles, "query");
@@ -205,6 +212,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
 
   auto server = std::make_unique<ServerImpl>();
+  ASSIGN_OR_RETURN(server->guard_, security::Guard::Create(options.security));
+  security::Guard* guard = server->guard_.get();
   ASSIGN_OR_RETURN(server->log_, OpenLog(options, ingest));
   log::EventLog* log = server->log_.get();
   grpc::ServerBuilder builder;
@@ -248,8 +257,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     if (options.demo && empty) {
       RETURN_IF_ERROR(LoadDemo(*server->ingestor_, options.demo_events));
     }
-    server->ledger_ =
-        std::make_unique<ingest::LedgerService>(server->ingestor_.get(), log);
+    server->ledger_ = std::make_unique<ingest::LedgerService>(
+        server->ingestor_.get(), log, guard);
     builder.RegisterService(server->ledger_.get());
     server->privacy_ = std::make_unique<privacy_service::PrivacyService>(
         server->key_store_.get());
@@ -262,7 +271,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         projections::ProjectionRunner::Start(
             log, {.path = options.data_dir + "/views"}, AllProjections()));
     projections::ProjectionRunner* runner = server->runner_.get();
-    server->projections_ = std::make_unique<ProjectionsService>(runner);
+    server->projections_ = std::make_unique<ProjectionsService>(runner, guard);
     builder.RegisterService(server->projections_.get());
     const std::string key_path = options.signing_key.empty()
                                      ? options.data_dir + "/keys/checkpoint.key"
@@ -286,7 +295,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     projections::ProjectionRunner* runner = server->runner_.get();
     server->audit_ = std::make_unique<audit_service::AuditService>(
         log, [runner] { return runner->Snapshot(); },
-        server->checkpointer_.get());
+        server->checkpointer_.get(), guard);
     builder.RegisterService(server->audit_.get());
     query::QueryServiceOptions query_options;
     query_options.http.listen = options.http_listen;
@@ -294,6 +303,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         [opener = server->opener_.get()](google::protobuf::Message* answer) {
           opener->Open(answer);
         };
+    query_options.guard = guard;
+    query_options.http.tls_cert = options.security.tls_cert;
+    query_options.http.tls_key = options.security.tls_key;
     // The dashboard and the Open311 read side share the query's HTTP server;
     // routes are added in StartHttp, after the gRPC port is bound.
     ServerImpl* self = server.get();
@@ -315,9 +327,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  // Idle connections are closed, and a client that stops reading cannot
+  // hold a connection forever.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(
+                                 options.security.max_call)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   server->grpc_ = builder.BuildAndStart();
   if (server->grpc_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

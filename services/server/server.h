@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/security/guard.h"
 
 namespace prongsai::server {
 
@@ -44,6 +45,14 @@ struct ServerOptions {
   std::string kafka_topic = "prongsai.events.v1";
   int kafka_shard = 0;
   int kafka_shards = 1;
+  // Further librdkafka properties (security.protocol=ssl, ssl.ca.location,
+  // ssl.certificate.location, ssl.key.location, sasl.*, ...).
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
+
+  // TLS, bearer tokens, the rate limit and the longest call (core/security).
+  // The library default is insecure-dev: plain TCP on loopback, and calls
+  // without a token act as the development principal.
+  security::SecurityOptions security;
 
   // Largest request accepted; bigger ones get RESOURCE_EXHAUSTED.
   int max_request_bytes = 16 << 20;

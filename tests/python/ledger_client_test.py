@@ -51,7 +51,8 @@ class LedgerClientTest(unittest.TestCase):
     def setUpClass(cls):
         cls.data = tempfile.mkdtemp(prefix="prongsai-data-")
         cls.server = subprocess.Popen(
-            [BINARY, "serve", "--listen", "127.0.0.1:0", "--data", cls.data],
+            [BINARY, "serve", "--insecure-dev", "--listen", "127.0.0.1:0",
+             "--data", cls.data],
             stdout=subprocess.PIPE, text=True)
         port = None
         for line in cls.server.stdout:

@@ -154,8 +154,9 @@ int ChildProcess::Wait() {
 
 bool ServerProcess::Start(const std::string& data_dir,
                           const std::vector<std::string>& extra_flags) {
-  std::vector<std::string> args = {ProngsaiBinary(), "serve", "--listen",
-                                   "127.0.0.1:0", "--data", data_dir};
+  std::vector<std::string> args = {ProngsaiBinary(), "serve", "--insecure-dev",
+                                   "--listen", "127.0.0.1:0", "--data",
+                                   data_dir};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   if (!process_.Start(args)) {
     return false;

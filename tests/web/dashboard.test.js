@@ -29,7 +29,7 @@ fs.mkdirSync(OUT, { recursive: true });
 
 function startServer(dataDir) {
   const [cmd, args] =
-    [BIN, ['serve', '--demo', '--data', dataDir, '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0']];
+    [BIN, ['serve', '--insecure-dev', '--demo', '--data', dataDir, '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0']];
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
