@@ -35,6 +35,7 @@ SECRET_TEXT = [
     re.compile(r"PRIVATE\+KEY\+"),  # a Go note signer key
     re.compile(r"\bsasl\.password\s*=", re.IGNORECASE),
     re.compile(r"\bssl\.key\.password\s*=", re.IGNORECASE),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\."),  # a JWT
 ]
 
 _help_cache = {}
@@ -233,6 +234,33 @@ class ComposeTest(unittest.TestCase, TopicChecks):
                 roles.update(flags["roles"].split(","))
         self.assertEqual(roles, {"ingest", "projector", "query"})
 
+    def test_roles_use_tls_tokens_and_compose_secrets(self):
+        declared = self.compose.get("secrets", {})
+        for name, secret in declared.items():
+            self.assertIn("file", secret, name)
+            self.assertTrue(secret["file"].startswith("./secrets/"), name)
+        for name, service in self.services.items():
+            if not str(service.get("image", "")).startswith("${PRONGSAI_IMAGE"):
+                continue
+            command, flags = prongsai_flags(service["command"])
+            if command == "serve":
+                wanted = ("tls-cert", "tls-key", "tls-client-ca", "jwt-key")
+                self.assertIn("jwt-issuer", flags, name)
+                self.assertNotIn("insecure-dev", flags, name)
+                health = service["healthcheck"]["test"]
+                _, h_flags = prongsai_flags(health[health.index("prongsai") + 1:])
+                for flag in ("tls-ca", "tls-cert", "tls-key"):
+                    self.assertIn(flag, h_flags, f"{name}: health --{flag}")
+            else:
+                wanted = ("tls-ca", "tls-cert", "tls-key", "token-file")
+            for flag in wanted:
+                self.assertIn(flag, flags, f"{name}: --{flag}")
+                path = flags[flag]
+                self.assertTrue(path.startswith("/run/secrets/"), f"{name}: --{flag}")
+                secret = path[len("/run/secrets/"):]
+                self.assertIn(secret, service.get("secrets", []), f"{name}: {secret}")
+                self.assertIn(secret, declared, f"{name}: {secret}")
+
     def test_secrets_are_mounted_files_not_values(self):
         views = self.services["projector-query"]
         _, flags = prongsai_flags(views["command"])
@@ -325,13 +353,43 @@ class KubernetesTest(unittest.TestCase, TopicChecks):
                 self.assertIn("requests", c.get("resources", {}), where)
                 self.assertIn("memory", c["resources"].get("limits", {}), where)
 
-    def test_serve_pods_use_grpc_health_probes(self):
+    def test_serve_pods_use_tls_and_tls_health_probes(self):
+        # The kubelet's gRPC probes do not speak TLS: `prongsai health` does.
         for doc in self.workloads():
             for c in containers_of(doc)[0]:
                 if c["image"].startswith("prongsai") and c["args"][0] == "serve":
+                    _, flags = prongsai_flags(c["args"])
+                    for flag in ("tls-cert", "tls-key", "tls-client-ca",
+                                 "jwt-issuer", "jwt-key"):
+                        self.assertIn(flag, flags, f"{c['name']}: --{flag}")
+                    self.assertNotIn("insecure-dev", flags, c["name"])
+                    self.check_mounted_from_secrets(doc, c, [
+                        flags["tls-cert"], flags["tls-key"],
+                        flags["tls-client-ca"], flags["jwt-key"]])
                     for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-                        self.assertIn("grpc", c[probe], f"{c['name']} {probe}")
-                        self.assertEqual(c[probe]["grpc"]["port"], 50051)
+                        command = c[probe]["exec"]["command"]
+                        self.assertEqual(command[:2], ["prongsai", "health"],
+                                         f"{c['name']} {probe}")
+                        _, h_flags = prongsai_flags(command[1:])
+                        for flag in ("tls-ca", "tls-cert", "tls-key"):
+                            self.assertIn(flag, h_flags, f"{c['name']} {probe}")
+                        self.assertEqual(h_flags["server"], "127.0.0.1:50051")
+                if c["image"].startswith("prongsai") and c["args"][0] == "oss-bridge":
+                    _, flags = prongsai_flags(c["args"])
+                    for flag in ("tls-ca", "tls-cert", "tls-key", "token-file"):
+                        self.assertIn(flag, flags, f"{c['name']}: --{flag}")
+                    self.check_mounted_from_secrets(doc, c, [
+                        flags["tls-ca"], flags["tls-cert"], flags["tls-key"],
+                        flags["token-file"]])
+
+    def check_mounted_from_secrets(self, doc, container, paths):
+        volumes = {v["name"]: v for v in doc["spec"]["template"]["spec"]["volumes"]}
+        for path in paths:
+            mounts = [m for m in container["volumeMounts"]
+                      if path.startswith(m["mountPath"].rstrip("/") + "/")]
+            self.assertTrue(mounts, f"{container['name']}: {path} is not mounted")
+            volume = volumes[mounts[0]["name"]]
+            self.assertIn("secret", volume, f"{container['name']}: {path}")
 
     def test_prongsai_flags_exist(self):
         seen = set()
