@@ -13,15 +13,6 @@ namespace {
 
 const absl::CivilDay kEpochDay(1970, 1, 1);
 
-uint64_t Mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';

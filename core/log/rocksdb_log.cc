@@ -57,21 +57,6 @@ std::string StreamKey(absl::string_view stream, uint64_t sequence) {
   return key;
 }
 
-// A stable 64-bit hash (FNV-1a with a final avalanche): part of the stored
-// key, so it must never change.
-uint64_t StableHash64(absl::string_view text) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    h = (h ^ c) * 0x100000001b3ULL;
-  }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 std::string EventKey(absl::string_view event_id) {
   std::string key;
   key.reserve(8 + event_id.size());
