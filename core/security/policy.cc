@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_split.h"
 #include "core/base/status.h"
 
@@ -113,9 +114,16 @@ std::string AllowedRoles(const Rule& rule) {
   return absl::StrJoin(names, ", ");
 }
 
-// Segments of a path, without the empty ones around slashes.
+// Segments of a path between its leading and one trailing slash; an empty
+// segment ("/v1/districts//scorecard") stays, so that a route answers what
+// is missing rather than 404.
 std::vector<absl::string_view> Segments(absl::string_view path) {
-  return absl::StrSplit(path, '/', absl::SkipEmpty());
+  absl::ConsumePrefix(&path, "/");
+  absl::ConsumeSuffix(&path, "/");
+  if (path.empty()) {
+    return {};
+  }
+  return absl::StrSplit(path, '/');
 }
 
 }  // namespace

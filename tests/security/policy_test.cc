@@ -138,6 +138,10 @@ TEST(PolicyTest, HttpRoutesMatchWithTheirDistrict) {
   EXPECT_TRUE(MatchHttp("GET", "/assets/app.js").has_value());
   EXPECT_FALSE(MatchHttp("POST", "/v1/city/overview").has_value());
   EXPECT_FALSE(MatchHttp("GET", "/v1/nothing").has_value());
+  // An empty district still reaches the route, which says what is missing.
+  match = MatchHttp("GET", "/v1/districts//scorecard");
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->district, "");
   for (const char* path :
        {"/assets/..", "/assets/../etc/passwd", "/fonts/.", "/v1/districts/../export",
         "/v1/districts/1045/../1001/export"}) {
