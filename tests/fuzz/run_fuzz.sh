@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds the AppendRequest fuzz target with clang and libFuzzer in BUILD_DIR,
-# replays the regression inputs, then fuzzes for PRONGSAI_FUZZ_SECONDS
-# (default 60) from the checked-in corpus. Fails on any crash, sanitizer
-# report or broken invariant; the input that caused it is left in
-# BUILD_DIR/artifacts/ to be added to tests/fuzz/regressions/.
+# Builds the fuzz targets with clang and libFuzzer in BUILD_DIR: the
+# AppendRequest target (fuzz_append), bearer tokens (fuzz_token) and HTTP
+# request lines and JSON bodies (fuzz_http). Replays the regression inputs,
+# then fuzzes fuzz_append for PRONGSAI_FUZZ_SECONDS (default 60) and the
+# other two for PRONGSAI_FUZZ_SECURITY_SECONDS each (default 15), from the
+# checked-in corpora. Fails on any crash, sanitizer report or broken
+# invariant; the input that caused it is left in BUILD_DIR/artifacts/ to be
+# added to tests/fuzz/regressions/ (fuzz_append) or the target's corpus.
 #
 # Usage: run_fuzz.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
@@ -15,6 +18,7 @@ fi
 src=$(cd "$1" && pwd)
 out=$2
 seconds=${PRONGSAI_FUZZ_SECONDS:-60}
+security_seconds=${PRONGSAI_FUZZ_SECURITY_SECONDS:-15}
 fuzz_dir="$src/tests/fuzz"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -56,7 +60,7 @@ cmake -S "$fuzz_dir/clang" -B "$out" -G Ninja \
   -DCMAKE_BUILD_TYPE= \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" > "$out/configure.log" ||
   { cat "$out/configure.log" >&2; exit 1; }
-cmake --build "$out" -j2 --target fuzz_append
+cmake --build "$out" -j2 --target fuzz_append fuzz_token fuzz_http
 
 # Stop at the first report, with a stack.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
@@ -96,3 +100,18 @@ if ! "$out/fuzz_append" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
   exit 1
 fi
 echo "== no crashes in ${seconds}s"
+
+for target in token http; do
+  echo "== fuzz_$target: corpus, then fuzzing for ${security_seconds}s"
+  "$out/fuzz_$target" "$fuzz_dir/corpus_$target"/*
+  corpus="$out/corpus_$target"
+  mkdir -p "$corpus"
+  if ! "$out/fuzz_$target" -max_total_time="$security_seconds" -max_len=8192 \
+      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$artifacts/$target-" "$corpus" "$fuzz_dir/corpus_$target"; then
+    echo "run_fuzz.sh: fuzz_$target found a failing input in $artifacts;" \
+         "fix the bug and add the input to tests/fuzz/corpus_$target/" >&2
+    exit 1
+  fi
+  echo "== fuzz_$target: no crashes in ${security_seconds}s"
+done
