@@ -5,6 +5,7 @@
 #                              TLS and tokens)
 #   ./setup.sh test            runs every test through ctest
 #   ./setup.sh build           only installs and builds
+#   ./setup.sh install [PKG..] only installs (the list above and PKG..)
 # Installing is idempotent and quiet when every package is present.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -83,8 +84,14 @@ case "$command" in
     install_missing
     build
     ;;
+  install)
+    shift
+    PACKAGES+=("$@")
+    install_missing
+    ;;
   *)
-    echo "usage: ./setup.sh serve [prongsai serve flags] | test | build" >&2
+    echo "usage: ./setup.sh serve [prongsai serve flags] | test | build |" \
+      "install [packages]" >&2
     exit 2
     ;;
 esac

@@ -3,7 +3,7 @@
 // million events.
 //
 //   build/bench/audit_bench [--records=N] [--runs=R] [--stream-events=N]
-//                           [--proofs=N] [--skip-proofs]
+//                           [--proofs=N] [--skip-proofs] [--rows]
 //
 // Part 1 builds an export of N chained records in memory and times, in the
 // same run: SHA-256 of the whole export in one call (the raw rate), SHA-256
@@ -22,7 +22,6 @@
 // core on a busy machine).
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include <algorithm>
@@ -34,12 +33,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/bench_common.h"
 #include "core/audit/checkpoint.h"
 #include "core/audit/export.h"
 #include "core/audit/merkle.h"
 #include "core/audit/note.h"
-#include "core/base/sha256x2.h"
 #include "core/audit/verify.h"
+#include "core/base/sha256x2.h"
 #include "core/log/rocksdb_log.h"
 #include "projections/audit/merkle_projection.h"
 #include "projections/runtime/runner.h"
@@ -100,22 +100,6 @@ std::string RecordBytes(const std::string& stream, uint64_t sequence,
       std::to_string(sequence % 22));
   *record.mutable_event() = std::move(event);
   return record.SerializeAsString();
-}
-
-void PrintMachine() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  std::string model = "unknown";
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      model = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  utsname name{};
-  uname(&name);
-  std::printf("machine: %s, %u cores, %s %s\n", model.c_str(),
-              std::thread::hardware_concurrency(), name.sysname, name.release);
 }
 
 // ---------------------------------------------------------------------------
@@ -230,6 +214,16 @@ void VerificationRate(const Config& config) {
           .c_str(),
       verify_n);
   row("VerifyExportFile, one thread per core (prongsai verify)", file_n);
+  Row("audit.verify",
+      absl::StrFormat("offline verification of an export (prongsai verify, "
+                      "%d records, %.0f MB)",
+                      config.records, mb),
+      mb / Median(file_n), "MB/s")
+      .Baseline(raw, "OpenSSL SHA-256 of the same bytes")
+      .Note(absl::StrFormat("VerifyExport 1 thread: %.0f MB/s; hashing floor "
+                            "(chain + leaf + tree): %.0f MB/s",
+                            mb / Median(verify_1), mb / Median(minimum)))
+      .Emit();
   std::printf(
       "verify (1 thread) / floor of its own hashing: %.2f; the verifier must "
       "hash each record twice (chain and RFC 6962 leaf); %s\n",
@@ -356,6 +350,14 @@ void ProofLatency(const Config& config) {
   row("in process (AuditService::Inclusion)", in_process);
   row("  the same, CPU time of the calling thread", in_process_cpu);
   row("over loopback gRPC", over_grpc);
+  Row("audit.proof.p99",
+      absl::StrFormat("inclusion proof in a stream of %d events, in process: "
+                      "p99",
+                      config.stream_events),
+      Percentile(in_process, 0.99) * 1e3, "ms")
+      .Note(absl::StrFormat("over loopback gRPC p99 %.3f ms",
+                            Percentile(over_grpc, 0.99) * 1e3))
+      .Emit();
   server->Shutdown();
 }
 
@@ -363,6 +365,7 @@ void ProofLatency(const Config& config) {
 }  // namespace prongsai::bench
 
 int main(int argc, char** argv) {
+  prongsai::bench::EnableRowsIf(argc, argv);
   prongsai::bench::Config config;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -387,7 +390,8 @@ int main(int argc, char** argv) {
     if (!ok) {
       std::fprintf(stderr,
                    "usage: audit_bench [--records=N] [--runs=R] "
-                   "[--stream-events=N] [--proofs=N] [--skip-proofs]\n");
+                   "[--stream-events=N] [--proofs=N] [--skip-proofs] "
+                   "[--rows]\n");
       return 2;
     }
   }

@@ -4,6 +4,7 @@
 //   build/bench/ingest_bench [--seconds=S] [--threads=T] [--runs=R]
 //                            [--roles=ingest,projector,query]
 //                            [--batches=1,100,1000] [--no-raw] [--no-paced]
+//                            [--rows]
 //
 // Prints events/s and latency percentiles per batch size, the raw baseline
 // measured in the same run, and the ratio; medians over R runs.
@@ -12,12 +13,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -26,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench/bench_common.h"
 #include "core/base/bytes.h"
 #include "prongsai/v1/ledger.grpc.pb.h"
 #include "services/server/server.h"
@@ -305,26 +305,12 @@ Result MeasureRawRocksDb(const Config& config, int batch) {
           cpu * 1e6 / std::max<int64_t>(1, events.load())};
 }
 
-void PrintMachine() {
-  utsname u{};
-  uname(&u);
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, model = "unknown";
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      model = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  std::printf("machine: %s, %u cores, %s %s\n", model.c_str(),
-              std::thread::hardware_concurrency(), u.sysname, u.release);
-}
-
 }  // namespace
 }  // namespace prongsai::bench
 
 int main(int argc, char** argv) {
   using namespace prongsai::bench;
+  EnableRowsIf(argc, argv);
   Config config;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -358,7 +344,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: ingest_bench [--seconds=S] [--threads=T] [--runs=R] "
                    "[--roles=ingest,projector,query] [--batches=1,100,1000] "
-                   "[--no-raw] [--no-paced]\n");
+                   "[--no-raw] [--no-paced] [--rows]\n");
       return 2;
     }
   }
@@ -384,6 +370,16 @@ int main(int argc, char** argv) {
                 o.events_per_second, o.p50_ms, o.p99_ms, o.cpu_us_per_event,
                 b.events_per_second, b.cpu_us_per_event,
                 o.events_per_second / b.events_per_second);
+    Row(absl::StrFormat("ingest.batch%d", batch),
+        absl::StrFormat("batched ingest, embedded, durable: gRPC append, "
+                        "batch %d, %d clients",
+                        batch, config.threads),
+        o.events_per_second, "events/s")
+        .Baseline(config.raw ? b.events_per_second : std::nan(""),
+                  "synced RocksDB WriteBatch, same bytes")
+        .Note(absl::StrFormat("p99 %.2f ms; %.1f us CPU/event (raw %.1f)",
+                              o.p99_ms, o.cpu_us_per_event, b.cpu_us_per_event))
+        .Emit();
   }
   if (!config.paced) {
     return 0;
@@ -396,5 +392,10 @@ int main(int argc, char** argv) {
   std::printf("%-34s %12.0f %8.2f %8.2f %9.2f %12s %9s %6s\n",
               "single events paced at 2,000/s", p.events_per_second, p.p50_ms,
               p.p99_ms, p.cpu_us_per_event, "-", "-", "-");
+  Row("ingest.paced.p99", "single-event ingest at 2,000/s: p99 latency",
+      p.p99_ms, "ms")
+      .Note(absl::StrFormat("p50 %.2f ms; %.0f events/s reached", p.p50_ms,
+                            p.events_per_second))
+      .Emit();
   return 0;
 }

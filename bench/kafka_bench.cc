@@ -12,7 +12,7 @@
 //           same topic to its end
 //
 //   build/bench/kafka_bench [--events=N] [--threads=T] [--runs=R]
-//                           [--partitions=P]
+//                           [--partitions=P] [--rows]
 //
 // Prints events/s of each, the CPU per event, and the ratios (target >= 0.5);
 // medians over R runs. Each run writes fresh topics sized below the mock's
@@ -31,12 +31,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_common.h"
 #include "core/base/hash.h"
 #include "core/log/kafka_dev.h"
 #include "core/log/kafka_log.h"
 #include "core/log/rocksdb_log.h"
-#include "prongsai/v1/record.pb.h"
 #include "projections/runtime/runner.h"
+#include "prongsai/v1/record.pb.h"
 #include "services/ingest/ingestor.h"
 #include "tests/testing/testing.h"
 
@@ -352,8 +353,7 @@ absl::StatusOr<Result> MeasureCatchUp(log::KafkaLogOptions options,
   }
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - begin);
   const double cpu = ProcessCpuSeconds() - cpu_begin;
-  const std::vector<projections::ProjectionStatus> status =
-      (*runner)->Status();
+  const std::vector<projections::ProjectionStatus> status = (*runner)->Status();
   if (status.empty() || !status[0].error.empty() ||
       static_cast<int64_t>(status[0].position) != expected) {
     return absl::InternalError(absl::StrCat(
@@ -377,6 +377,7 @@ Result Median(std::vector<Result> runs) {
 int main(int argc, char** argv) {
   using namespace prongsai;
   using namespace prongsai::bench;
+  EnableRowsIf(argc, argv);
   Config config;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -396,7 +397,7 @@ int main(int argc, char** argv) {
     if (!ok) {
       std::fprintf(stderr,
                    "usage: kafka_bench [--events=N] [--threads=T] [--runs=R] "
-                   "[--partitions=P]\n");
+                   "[--partitions=P] [--rows]\n");
       return 2;
     }
   }
@@ -416,6 +417,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  PrintMachine();
   absl::StatusOr<std::unique_ptr<log::KafkaDevCluster>> cluster =
       log::KafkaDevCluster::Start(3);
   if (!cluster.ok()) {
@@ -456,13 +458,12 @@ int main(int argc, char** argv) {
     // Everything the ingest wrote: the events of this run, after the
     // records of no other writer.
     const int64_t written = config.events;
-    absl::StatusOr<Result> rc =
-        MeasureRawConsumer((*cluster)->bootstrap_servers(), log_topic,
-                           config.partitions, written);
+    absl::StatusOr<Result> rc = MeasureRawConsumer(
+        (*cluster)->bootstrap_servers(), log_topic, config.partitions, written);
     log::KafkaLogOptions reader = options;
     reader.replica_path = dir.Sub(absl::StrCat("projector-replica-", run));
-    absl::StatusOr<Result> c = MeasureCatchUp(
-        reader, dir.Sub(absl::StrCat("views-", run)), written);
+    absl::StatusOr<Result> c =
+        MeasureCatchUp(reader, dir.Sub(absl::StrCat("views-", run)), written);
     absl::StatusOr<std::unique_ptr<log::EventLog>> embedded_log =
         log::OpenRocksDbLog({.path = dir.Sub(absl::StrCat("embedded-", run))});
     absl::StatusOr<Result> e =
@@ -515,5 +516,25 @@ int main(int argc, char** argv) {
   std::printf(
       "ratio projector catch-up / raw consumer:   %.2f (target >= 0.5)\n",
       c.events_per_second / rc.events_per_second);
+  const std::string setup =
+      absl::StrFormat("mock cluster, 3 brokers, %d partitions, %d events",
+                      config.partitions, config.events);
+  Row(absl::StrFormat("kafka.ingest.p%d", config.partitions),
+      absl::StrFormat("ingest through Kafka (%s; Append x%d, %d clients)",
+                      setup, kBatch, config.threads),
+      o.events_per_second, "events/s")
+      .Baseline(r.events_per_second,
+                "raw librdkafka producer (idempotent, acks=all), same payloads")
+      .Note(absl::StrFormat("%.1f us CPU/event (raw %.1f); embedded log, same "
+                            "run: %.0f events/s",
+                            o.cpu_us_per_event, r.cpu_us_per_event,
+                            e.events_per_second))
+      .Emit();
+  Row(absl::StrFormat("kafka.catchup.p%d", config.partitions),
+      absl::StrFormat("projector catch-up from the topic (%s)", setup),
+      c.events_per_second, "records/s")
+      .Baseline(rc.events_per_second,
+                "raw librdkafka consumer (read_committed), same topic")
+      .Emit();
   return 0;
 }

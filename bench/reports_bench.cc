@@ -6,11 +6,16 @@
 //   - the city overview, the district ITA report as JSON, and an as_of ITA
 //     report (replayed from the log): p50 and p99 latency.
 //
+//   - the full rebuild of every view the server keeps (the projections of
+//     `prongsai serve`, from an empty views directory), beside the raw scan.
+//
 //   build/bench/reports_bench [--events=N] [--runs=R] [--queries=Q]
-//                             [--dir=PATH]
+//                             [--dir=PATH] [--skip-per-view]
+//                             [--rebuild-runs=R] [--rows]
 //
 // Medians over R runs. --dir keeps the generated city there (reused when it
-// exists, so a second run skips the generation).
+// exists, so a second run skips the generation). --skip-per-view leaves out
+// the rebuild of each report view on its own.
 #include <rocksdb/db.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -23,6 +28,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/bench_common.h"
 #include "core/base/status.h"
 #include "core/domain/bootstrap.h"
 #include "core/domain/calendar.h"
@@ -34,6 +40,7 @@
 #include "services/ingest/ingestor.h"
 #include "services/query/render.h"
 #include "services/query/report_queries.h"
+#include "services/server/projections_service.h"
 #include "tests/testing/testing.h"
 
 namespace prongsai::bench {
@@ -44,6 +51,9 @@ struct Config {
   int runs = 3;
   int queries = 300;
   std::string dir;
+  bool per_view = true;
+  // Runs of the rebuild of every view; 0: as --runs.
+  int rebuild_runs = 0;
 };
 
 // A view that applies nothing: the runtime's own rate (reading, decoding
@@ -150,17 +160,25 @@ absl::Status Load(log::EventLog* log, const Config& config) {
 
 // The query latencies on the views as they are.
 void Report(const std::string& what, const std::vector<double>& ms,
-            const std::vector<double>& cpu) {
+            const std::vector<double>& cpu, const std::string& row_key = "",
+            const std::string& row_what = "") {
   const Latency wall = Percentiles(ms);
   const Latency thread = Percentiles(cpu);
+  if (!row_key.empty()) {
+    Row(row_key, row_what, wall.p99_ms, "ms")
+        .Note(absl::StrFormat("p50 %.2f ms; CPU p99 %.2f ms; %zu queries",
+                              wall.p50_ms, thread.p99_ms, ms.size()))
+        .Emit();
+  }
   std::printf(
       "  %-42s p50 %7.2f ms  p99 %7.2f ms   (CPU: p50 %7.2f  p99 "
       "%7.2f ms)\n",
       what.c_str(), wall.p50_ms, wall.p99_ms, thread.p50_ms, thread.p99_ms);
 }
 
+// With `rows`, the latencies are also result rows.
 void RunQueries(log::EventLog* log, projections::ProjectionRunner* runner,
-                const Config& config, const char* label) {
+                const Config& config, const char* label, bool rows) {
   query::ReportQueries queries(log, runner);
   const uint64_t records = log->LastPosition();
   const int current = domain::FiscalYearOf(domain::BangkokDay(absl::Now()));
@@ -185,7 +203,9 @@ void RunQueries(log::EventLog* log, projections::ProjectionRunner* runner,
     cpu.push_back(ThreadCpuMs() - cpu_start);
     bench::Die(answer.status(), "city overview");
   }
-  Report(absl::StrFormat("city overview (50 districts, FY %d)", fy), ms, cpu);
+  const std::string at = absl::StrFormat(" at %d events, p99", records);
+  Report(absl::StrFormat("city overview (50 districts, FY %d)", fy), ms, cpu,
+         rows ? "query.city.p99" : "", "city overview" + at);
 
   ms.clear();
   cpu.clear();
@@ -207,7 +227,8 @@ void RunQueries(log::EventLog* log, projections::ProjectionRunner* runner,
   }
   Report(absl::StrFormat("district ITA report as JSON (%.0f KB)",
                          json_bytes / 1024.0 / config.queries),
-         ms, cpu);
+         ms, cpu, rows ? "query.district.p99" : "",
+         "district ITA report as JSON" + at);
 
   ms.clear();
   cpu.clear();
@@ -231,7 +252,9 @@ void RunQueries(log::EventLog* log, projections::ProjectionRunner* runner,
     ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
     cpu.push_back(ThreadCpuMs() - cpu_start);
   }
-  Report("as_of ITA report (district replayed)", ms, cpu);
+  Report("as_of ITA report (district replayed)", ms, cpu,
+         rows ? "query.asof.p99" : "",
+         "as-of ITA report (district replayed)" + at);
 
   ms.clear();
   cpu.clear();
@@ -270,6 +293,7 @@ absl::Status CompactViews(const std::string& path) {
 
 int main(int argc, char** argv) {
   using namespace prongsai;
+  bench::EnableRowsIf(argc, argv);
   bench::Config config;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -285,13 +309,19 @@ int main(int argc, char** argv) {
       absl::SimpleAtoi(v, &config.queries);
     } else if (const char* v = value("dir")) {
       config.dir = v;
+    } else if (const char* v = value("rebuild-runs")) {
+      absl::SimpleAtoi(v, &config.rebuild_runs);
+    } else if (arg == "--skip-per-view") {
+      config.per_view = false;
     } else {
       std::fprintf(stderr,
                    "usage: reports_bench [--events=N] [--runs=R] "
-                   "[--queries=Q] [--dir=PATH]\n");
+                   "[--queries=Q] [--dir=PATH] [--skip-per-view] "
+                   "[--rebuild-runs=R] [--rows]\n");
       return 2;
     }
   }
+  bench::PrintMachine();
   std::unique_ptr<testing::TempDir> temp;
   if (config.dir.empty()) {
     temp = std::make_unique<testing::TempDir>();
@@ -351,6 +381,49 @@ int main(int argc, char** argv) {
   std::printf("raw scan + decode:     %10.0f records/s  %10.0f per CPU s\n",
               bench::Median(decode_rates), bench::Median(decode_cpu_rates));
 
+  // Every view of `prongsai serve` (server::AllProjections) rebuilt at once
+  // from an empty views directory, as the server does on a fresh data
+  // directory or after its views were dropped.
+  {
+    std::vector<double> rates;
+    std::vector<double> cpu_rates;
+    size_t views = 0;
+    const int runs =
+        config.rebuild_runs > 0 ? config.rebuild_runs : config.runs;
+    for (int run = 0; run < runs; ++run) {
+      const std::string path = config.dir + "/views-all";
+      std::filesystem::remove_all(path);
+      std::vector<std::unique_ptr<projections::Projection>> all =
+          server::AllProjections();
+      views = all.size();
+      const absl::Time start = absl::Now();
+      const double cpu = bench::CpuSeconds();
+      auto all_runner = projections::ProjectionRunner::Start(
+          log->get(), {.path = path, .background = false}, std::move(all));
+      bench::Die(all_runner.status(), "starting every view");
+      bench::Die((*all_runner)->CatchUp(), "rebuilding every view");
+      all_runner->reset();
+      rates.push_back(records / absl::ToDoubleSeconds(absl::Now() - start));
+      cpu_rates.push_back(records / (bench::CpuSeconds() - cpu));
+      std::filesystem::remove_all(path);
+    }
+    std::printf(
+        "rebuild of every view (%zu, as prongsai serve): %10.0f records/s  "
+        "%10.0f per CPU s (%.2f of raw scan)\n",
+        views, bench::Median(rates), bench::Median(cpu_rates),
+        bench::Median(rates) / bench::Median(raw_rates));
+    bench::Row("rebuild.all",
+               absl::StrFormat("full rebuild of every view (%zu views of "
+                               "prongsai serve, %d events)",
+                               views, records),
+               bench::Median(rates), "events/s")
+        .Baseline(bench::Median(raw_rates), "raw scan of the same log")
+        .Note(absl::StrFormat("%.0f per CPU s; scan + decode %.0f/s",
+                              bench::Median(cpu_rates),
+                              bench::Median(decode_rates)))
+        .Emit();
+  }
+
   // The views: a first build (which also checks every record's chain), then
   // full rebuilds of each view.
   std::filesystem::remove_all(config.dir + "/views");
@@ -365,7 +438,7 @@ int main(int argc, char** argv) {
       absl::ToDoubleSeconds(absl::Now() - start),
       records / absl::ToDoubleSeconds(absl::Now() - start));
   bench::RunQueries(log->get(), runner->get(), config,
-                    "views just built (RocksDB not yet compacted)");
+                    "views just built (RocksDB not yet compacted)", false);
 
   // A long-running server's views are compacted in the background; compact
   // them all now and ask again.
@@ -376,10 +449,13 @@ int main(int argc, char** argv) {
       bench::Views());
   bench::Die(runner.status(), "reopening the views");
   bench::RunQueries(log->get(), runner->get(), config,
-                    "views compacted (steady state)");
+                    "views compacted (steady state)", true);
 
   // Full rebuilds of each view, after the queries (a rebuild leaves deleted
   // rows behind until RocksDB compacts them).
+  if (!config.per_view) {
+    return 0;
+  }
   for (absl::string_view name :
        {reports::kProgressView, reports::kGiftsView, reports::kComplaintsView,
         reports::kCityView, reports::kJournalView, absl::string_view("null")}) {
