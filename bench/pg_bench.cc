@@ -36,8 +36,11 @@
 // retractions of events; so it does less work than ours.
 //
 //   build/bench/pg_bench [--events=N] [--queries=Q] [--pg-bin=DIR] [--rows]
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -101,6 +104,10 @@ struct ResultDeleter {
 using Conn = std::unique_ptr<PGconn, ConnDeleter>;
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
+class Postgres;
+// The server to stop at exit (Die exits without unwinding).
+Postgres* running_postgres = nullptr;
+
 // A PostgreSQL cluster of its own in a temporary directory, on loopback.
 class Postgres {
  public:
@@ -112,12 +119,26 @@ class Postgres {
     }
   }
   ~Postgres() {
-    if (started_) {
-      Run(absl::StrCat(Quote(bin_ + "/pg_ctl"), " -D ", Quote(dir_ + "/pg"),
-                       " -m fast -w stop >/dev/null 2>&1"));
+    Stop();
+    if (running_postgres == this) {
+      running_postgres = nullptr;
     }
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Stops the server and removes its directory; also run at exit, so that
+  // a benchmark that fails leaves no server behind.
+  void Stop() {
+    if (started_) {
+      Run(absl::StrCat(as_, Quote(bin_ + "/pg_ctl"), " -D ",
+                       Quote(dir_ + "/pg"),
+                       " -m fast -w stop >/dev/null 2>&1"));
+      started_ = false;
+    }
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+      dir_.clear();
+    }
   }
 
   absl::Status Start(int port) {
@@ -379,12 +400,36 @@ class PgAppender {
   absl::flat_hash_map<std::string, StreamState> streams_;
 };
 
+// A free TCP port on loopback.
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  int port = 0;
+  if (fd >= 0 &&
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+  return port;
+}
+
 int Run(const Config& config) {
   PrintMachine();
   testing::TempDir dir;
   Postgres postgres(config.pg_bin);
-  const int port = 20000 + static_cast<int>(getpid() % 20000);
-  Die(postgres.Start(port), "starting PostgreSQL");
+  running_postgres = &postgres;
+  std::atexit([] {
+    if (running_postgres != nullptr) {
+      running_postgres->Stop();
+    }
+  });
+  Die(postgres.Start(FreePort()), "starting PostgreSQL");
   absl::StatusOr<Conn> conn = postgres.Connect();
   Die(conn.status(), "connecting to PostgreSQL");
   Die(Exec(conn->get(), kSchema), "creating the schema");
