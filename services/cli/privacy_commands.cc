@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "prongsai/v1/privacy.grpc.pb.h"
+#include "services/cli/dial.h"
 
 namespace prongsai::cli {
 namespace {
@@ -54,8 +55,7 @@ int RunErase(const Args& args) {
     std::cerr << "error: --subject is required\n\n" << HelpText(kEraseCommand);
     return kExitUsage;
   }
-  auto stub = v1::Privacy::NewStub(grpc::CreateChannel(
-      args.get("server"), grpc::InsecureChannelCredentials()));
+  auto stub = v1::Privacy::NewStub(Dial(args));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(30));

@@ -4,31 +4,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/security/grpc_security.h"
 
 namespace prongsai::privacy_service {
 namespace {
 
 constexpr size_t kMaxReasonBytes = 1000;
 
+constexpr absl::string_view kEraseMethod = "/prongsai.v1.Privacy/Erase";
+
+// absl and gRPC share the canonical status codes.
 grpc::Status ToGrpc(const absl::Status& status) {
-  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      code = grpc::StatusCode::INVALID_ARGUMENT;
-      break;
-    case absl::StatusCode::kNotFound:
-      code = grpc::StatusCode::NOT_FOUND;
-      break;
-    case absl::StatusCode::kUnavailable:
-      code = grpc::StatusCode::UNAVAILABLE;
-      break;
-    case absl::StatusCode::kDataLoss:
-      code = grpc::StatusCode::DATA_LOSS;
-      break;
-    default:
-      break;
-  }
-  return grpc::Status(code, std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
 }
 
 }  // namespace
@@ -36,6 +24,11 @@ grpc::Status ToGrpc(const absl::Status& status) {
 grpc::Status PrivacyService::Erase(grpc::ServerContext* context,
                                    const v1::EraseRequest* request,
                                    v1::EraseResponse* response) {
+  if (absl::StatusOr<security::Principal> who =
+          security::CheckCall(*guard_, *context, kEraseMethod, {});
+      !who.ok()) {
+    return ToGrpc(who.status());
+  }
   if (request->reason().size() > kMaxReasonBytes) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("reason: ", request->reason().size(),
@@ -61,6 +54,11 @@ grpc::Status PrivacyService::Erase(grpc::ServerContext* context,
 grpc::Status PrivacyService::ListErasures(
     grpc::ServerContext* context, const v1::ListErasuresRequest* request,
     v1::ListErasuresResponse* response) {
+  if (absl::StatusOr<security::Principal> who =
+          security::CheckCall(*guard_, *context, kEraseMethod, {});
+      !who.ok()) {
+    return ToGrpc(who.status());
+  }
   absl::StatusOr<std::vector<v1::Erasure>> erasures = keys_->Erasures();
   if (!erasures.ok()) {
     return ToGrpc(erasures.status());

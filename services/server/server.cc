@@ -261,7 +261,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         server->ingestor_.get(), log, guard);
     builder.RegisterService(server->ledger_.get());
     server->privacy_ = std::make_unique<privacy_service::PrivacyService>(
-        server->key_store_.get());
+        server->key_store_.get(), guard);
     builder.RegisterService(server->privacy_.get());
   }
 
