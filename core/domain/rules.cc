@@ -64,6 +64,16 @@ void Rules::Replay(absl::string_view stream, const v1::Event& event) {
   internal::Apply(mutator, event);
 }
 
+std::string Rules::SaveState() const {
+  std::string out;
+  internal::EncodeModel(state_->model, &out);
+  return out;
+}
+
+absl::Status Rules::LoadState(absl::string_view bytes) {
+  return internal::DecodeModel(bytes, &state_->model);
+}
+
 size_t Rules::MemoryUsage() const {
   return internal::MemoryUsage(state_->model);
 }

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -70,6 +71,12 @@ class Rules {
   // correction applies its replacement as the event's current value; a
   // retraction undoes what the retracted event did.
   void Replay(absl::string_view stream, const v1::Event& event);
+
+  // The write model as bytes (to keep beside the log position it reflects),
+  // and back. LoadState refuses bytes that are not a state of this version
+  // and leaves the model as it was.
+  std::string SaveState() const;
+  absl::Status LoadState(absl::string_view bytes);
 
   // Approximate heap bytes held by the write model.
   size_t MemoryUsage() const;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/bytes.h"
 #include "core/base/hash.h"
@@ -397,9 +398,10 @@ void Apply(Mutator& mu, const v1::Event& e) {
       if (e.has_service_request_completed()) {
         // The detail keeps the completion's day, so that an update made
         // before it that arrives late can still be recorded.
-        mu.SetId(target, PackId(kCompleted,
-                                BangkokDayNumber(
-                                    e.service_request_completed().completed_at())));
+        mu.SetId(target,
+                 PackId(kCompleted,
+                        BangkokDayNumber(
+                            e.service_request_completed().completed_at())));
       } else {
         mu.SetId(target, PackId(e.has_complaint_closed() ? kClosed : kOpen, 0));
         std::vector<uint64_t> transitions;
@@ -440,6 +442,151 @@ size_t MemoryUsage(const WriteModel& model) {
     }
   }
   return bytes;
+}
+
+namespace {
+
+constexpr absl::string_view kModelMagic = "prongsai write model 1\n";
+
+void PutVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+void PutString(absl::string_view text, std::string* out) {
+  PutVarint(text.size(), out);
+  out->append(text.data(), text.size());
+}
+
+// Reads what PutVarint and PutString wrote; any overrun makes ok() false.
+class Reader {
+ public:
+  explicit Reader(absl::string_view bytes) : rest_(bytes) {}
+  uint64_t Varint() {
+    uint64_t value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (rest_.empty()) {
+        ok_ = false;
+        return 0;
+      }
+      const auto byte = static_cast<unsigned char>(rest_.front());
+      rest_.remove_prefix(1);
+      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) {
+        return value;
+      }
+    }
+    ok_ = false;
+    return 0;
+  }
+  absl::string_view String() {
+    const uint64_t size = Varint();
+    if (size > rest_.size()) {
+      ok_ = false;
+      return {};
+    }
+    absl::string_view out = rest_.substr(0, size);
+    rest_.remove_prefix(size);
+    return out;
+  }
+  // A count of items each at least `min_bytes` long: never more than the
+  // bytes left could hold, so a corrupt count cannot ask for huge memory.
+  uint64_t Count(size_t min_bytes) {
+    const uint64_t n = Varint();
+    if (n > rest_.size() / min_bytes) {
+      ok_ = false;
+      return 0;
+    }
+    return n;
+  }
+  bool ok() const { return ok_; }
+  bool done() const { return rest_.empty(); }
+
+ private:
+  absl::string_view rest_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+void EncodeModel(const WriteModel& model, std::string* out) {
+  out->append(kModelMagic.data(), kModelMagic.size());
+  PutVarint(model.streams.size(), out);
+  for (const auto& [name, stream] : model.streams) {
+    PutString(name, out);
+    PutVarint(stream.events.size(), out);
+    for (const auto& [key, value] : stream.events) {
+      PutVarint(key, out);
+      PutVarint(value, out);
+    }
+    PutVarint(stream.ids.size(), out);
+    for (const auto& [key, value] : stream.ids) {
+      PutVarint(key, out);
+      PutVarint(value, out);
+    }
+    PutVarint(stream.complaint_transitions.size(), out);
+    for (const auto& [key, transitions] : stream.complaint_transitions) {
+      PutVarint(key, out);
+      PutVarint(transitions.size(), out);
+      for (uint64_t t : transitions) {
+        PutVarint(t, out);
+      }
+    }
+  }
+  PutVarint(model.frameworks.size(), out);
+  for (const auto& [year, framework] : model.frameworks) {
+    PutVarint(static_cast<uint64_t>(year), out);
+    PutVarint(framework.key, out);
+    PutVarint(framework.items.size(), out);
+    for (const FrameworkEntry& item : framework.items) {
+      PutString(item.code, out);
+      PutVarint(static_cast<uint64_t>(item.tool), out);
+    }
+  }
+}
+
+absl::Status DecodeModel(absl::string_view bytes, WriteModel* model) {
+  if (!absl::StartsWith(bytes, kModelMagic)) {
+    return absl::InvalidArgumentError("not a write model of this version");
+  }
+  Reader in(bytes.substr(kModelMagic.size()));
+  WriteModel decoded;
+  for (uint64_t s = in.Count(4); s > 0 && in.ok(); --s) {
+    StreamModel& stream = decoded.streams[in.String()];
+    for (uint64_t n = in.Count(2); n > 0 && in.ok(); --n) {
+      const uint64_t key = in.Varint();
+      stream.events[key] = in.Varint();
+    }
+    for (uint64_t n = in.Count(2); n > 0 && in.ok(); --n) {
+      const uint64_t key = in.Varint();
+      stream.ids[key] = static_cast<uint32_t>(in.Varint());
+    }
+    for (uint64_t n = in.Count(2); n > 0 && in.ok(); --n) {
+      std::vector<uint64_t>& transitions =
+          stream.complaint_transitions[in.Varint()];
+      for (uint64_t t = in.Count(1); t > 0 && in.ok(); --t) {
+        transitions.push_back(in.Varint());
+      }
+    }
+  }
+  for (uint64_t f = in.Count(3); f > 0 && in.ok(); --f) {
+    const int year = static_cast<int>(in.Varint());
+    Framework& framework = decoded.frameworks[year];
+    framework.key = in.Varint();
+    for (uint64_t i = in.Count(2); i > 0 && in.ok(); --i) {
+      FrameworkEntry& item = framework.items.emplace_back();
+      item.code = std::string(in.String());
+      item.tool = static_cast<v1::Tool>(in.Varint());
+    }
+  }
+  if (!in.ok() || !in.done()) {
+    return absl::InvalidArgumentError("the write model's bytes are damaged");
+  }
+  *model = std::move(decoded);
+  return absl::OkStatus();
 }
 
 }  // namespace prongsai::domain::internal

@@ -20,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "prongsai/v1/events.pb.h"
@@ -140,5 +141,11 @@ void Apply(Mutator& mu, const v1::Event& event);
 
 // Approximate heap bytes held by `model`.
 size_t MemoryUsage(const WriteModel& model);
+
+// The whole model as bytes, and back: what a restart loads instead of
+// replaying the log. Decode refuses (INVALID_ARGUMENT) bytes that are not an
+// encoding of this version, and leaves `model` untouched then.
+void EncodeModel(const WriteModel& model, std::string* out);
+absl::Status DecodeModel(absl::string_view bytes, WriteModel* model);
 
 }  // namespace prongsai::domain::internal

@@ -1,14 +1,20 @@
 #include "services/ingest/ingestor.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <future>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/bytes.h"
 #include "core/base/status.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -123,10 +129,168 @@ absl::StatusOr<std::unique_ptr<Ingestor>> Ingestor::Start(
 
 Ingestor::~Ingestor() { Stop(); }
 
+namespace {
+
+constexpr absl::string_view kStateMagic = "prongsai ingest state 1\n";
+
+// The saved state: magic, the position it reflects, the stream heads, the
+// write model, then SHA-256 of all that.
+std::string EncodeState(
+    uint64_t position,
+    const absl::flat_hash_map<std::string, log::StreamHead>& heads,
+    const std::string& model) {
+  std::string out(kStateMagic);
+  AppendBigEndian64(position, &out);
+  AppendBigEndian64(heads.size(), &out);
+  for (const auto& [stream, head] : heads) {
+    AppendBigEndian64(stream.size(), &out);
+    out += stream;
+    AppendBigEndian64(head.sequence, &out);
+    AppendBigEndian64(head.position, &out);
+    out.append(AsBytes(head.hash).data(), kHashSize);
+  }
+  AppendBigEndian64(model.size(), &out);
+  out += model;
+  const Hash sum = Sha256(out);
+  out.append(AsBytes(sum).data(), kHashSize);
+  return out;
+}
+
+struct SavedState {
+  uint64_t position = 0;
+  absl::flat_hash_map<std::string, log::StreamHead> heads;
+  absl::string_view model;
+};
+
+absl::StatusOr<SavedState> DecodeState(absl::string_view bytes) {
+  const absl::Status damaged =
+      absl::DataLossError("the saved ingest state is damaged");
+  if (!absl::StartsWith(bytes, kStateMagic) ||
+      bytes.size() < kStateMagic.size() + 24 + kHashSize) {
+    return damaged;
+  }
+  const absl::string_view body = bytes.substr(0, bytes.size() - kHashSize);
+  if (AsBytes(Sha256(body)) != bytes.substr(body.size())) {
+    return damaged;
+  }
+  absl::string_view in = body.substr(kStateMagic.size());
+  auto u64 = [&](uint64_t* value) {
+    if (in.size() < 8) {
+      return false;
+    }
+    *value = ReadBigEndian64(in.data());
+    in.remove_prefix(8);
+    return true;
+  };
+  SavedState state;
+  uint64_t count = 0;
+  if (!u64(&state.position) || !u64(&count)) {
+    return damaged;
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t size = 0;
+    if (!u64(&size) || size > in.size()) {
+      return damaged;
+    }
+    log::StreamHead& head = state.heads[std::string(in.substr(0, size))];
+    in.remove_prefix(size);
+    if (!u64(&head.sequence) || !u64(&head.position) || in.size() < kHashSize) {
+      return damaged;
+    }
+    HashFromBytes(in.substr(0, kHashSize), &head.hash);
+    in.remove_prefix(kHashSize);
+  }
+  uint64_t size = 0;
+  if (!u64(&size) || size != in.size()) {
+    return damaged;
+  }
+  state.model = in;
+  return state;
+}
+
+void Warn(absl::string_view what) {
+  std::fprintf(stderr, "prongsai ingest: %.*s\n", static_cast<int>(what.size()),
+               what.data());
+}
+
+}  // namespace
+
+uint64_t Ingestor::LoadState() {
+  if (options_.state_path.empty()) {
+    return 0;
+  }
+  std::ifstream file(options_.state_path, std::ios::binary);
+  if (!file) {
+    return 0;
+  }
+  const std::string bytes((std::istreambuf_iterator<char>(file)),
+                          std::istreambuf_iterator<char>());
+  absl::StatusOr<SavedState> state = DecodeState(bytes);
+  auto ignore = [&](absl::string_view why) {
+    Warn(absl::StrCat("not using the saved state ", options_.state_path, ": ",
+                      why, "; replaying the whole log"));
+    return uint64_t{0};
+  };
+  if (!state.ok()) {
+    return ignore(state.status().message());
+  }
+  if (state->position > log_->LastPosition()) {
+    return ignore(absl::StrCat("it reflects position ", state->position,
+                               ", past the log's end at ",
+                               log_->LastPosition()));
+  }
+  // Each head it names must be the record the log holds there.
+  for (const auto& [stream, head] : state->heads) {
+    bool same = false;
+    absl::Status read = log_->ReadStream(
+        stream, head.sequence, [&](const log::LogEntry& entry) {
+          same = entry.sequence == head.sequence &&
+                 entry.position == head.position &&
+                 entry.hash == AsBytes(head.hash);
+          return false;
+        });
+    if (!read.ok() || !same) {
+      return ignore(
+          absl::StrCat("the head of stream ", stream, " differs from the log"));
+    }
+  }
+  if (absl::Status loaded = rules_.LoadState(state->model); !loaded.ok()) {
+    return ignore(loaded.message());
+  }
+  working_heads_ = std::move(state->heads);
+  return state->position;
+}
+
+absl::Status Ingestor::SaveState() {
+  const std::string bytes =
+      EncodeState(next_position_ - 1, working_heads_, rules_.SaveState());
+  const std::string temp = options_.state_path + ".new";
+  {
+    std::ofstream file(temp, std::ios::binary | std::ios::trunc);
+    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    file.flush();
+    if (!file) {
+      return absl::InternalError(absl::StrCat("could not write ", temp));
+    }
+  }
+  // Durable before it replaces the previous state.
+  if (int fd = ::open(temp.c_str(), O_RDONLY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  if (std::rename(temp.c_str(), options_.state_path.c_str()) != 0) {
+    return absl::InternalError(
+        absl::StrCat("could not replace ", options_.state_path));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Ingestor::Recover() {
+  const uint64_t from = LoadState();
+  recovered_from_ = from;
   v1::Record record;
   absl::Status decode_error;
-  RETURN_IF_ERROR(log_->Scan(1, [&](const log::LogEntry& entry) {
+  RETURN_IF_ERROR(log_->Scan(from + 1, [&](const log::LogEntry& entry) {
     if (!record.ParseFromArray(entry.record_bytes.data(),
                                static_cast<int>(entry.record_bytes.size()))) {
       decode_error = absl::DataLossError(absl::StrCat(
@@ -138,10 +302,12 @@ absl::Status Ingestor::Recover() {
     head.sequence = entry.sequence;
     HashFromBytes(entry.hash, &head.hash);
     head.position = entry.position;
+    ++recovered_records_;
     return true;
   }));
   RETURN_IF_ERROR(decode_error);
   next_position_ = log_->LastPosition() + 1;
+  recovered_ = true;
   absl::MutexLock lock(&mu_);
   heads_ = working_heads_;
   return absl::OkStatus();
@@ -160,6 +326,18 @@ void Ingestor::Stop() {
   }
   if (committer_.joinable()) {
     committer_.join();
+  }
+  // Both threads are done: the state is the log's, unless a write failed.
+  bool clean = false;
+  {
+    absl::MutexLock lock(&mu_);
+    clean = failed_.ok();
+  }
+  if (clean && recovered_ && !options_.state_path.empty()) {
+    if (absl::Status saved = SaveState(); !saved.ok()) {
+      Warn(absl::StrCat(saved.message(),
+                        "; the next start replays the whole log"));
+    }
   }
 }
 

@@ -46,6 +46,13 @@ struct IngestOptions {
   // idempotency check, which compares the events as sent. Unset: events are
   // stored as sent.
   std::function<absl::StatusOr<std::string>(const v1::Event& event)> seal;
+  // Where the ingest keeps its state (stream heads and the domain's write
+  // model, with the log position they reflect) when it stops cleanly, so
+  // that the next start replays only the records after that position instead
+  // of the whole log. A state that does not match the log (older than the
+  // log's end is fine; a different or shorter log is not) is ignored and the
+  // whole log replayed. Empty: always replay the whole log.
+  std::string state_path;
   // The server clock for Record.recorded_at; injectable for tests.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };
@@ -93,6 +100,10 @@ class Ingestor {
   void Stop();
 
   IngestCounters Counters();
+  // How the last start recovered: records replayed from the log, and the
+  // position of the saved state it started from (0: none).
+  uint64_t recovered_records() const { return recovered_records_; }
+  uint64_t recovered_from_position() const { return recovered_from_; }
   // Counts an append of `events` events refused before it reached the
   // ingest (a request that does not decode).
   void CountRefused(const absl::Status& status, int events);
@@ -137,6 +148,10 @@ class Ingestor {
   // Answers one append and counts its outcome.
   void Finish(Pending& pending, absl::StatusOr<v1::AppendResponse> result);
   absl::Status Recover();
+  // Loads the saved state if it matches the log; returns the position it
+  // reflects, or 0 when there is none to use.
+  uint64_t LoadState();
+  absl::Status SaveState();
   void StageLoop();
   void CommitLoop();
   absl::Status Stage(const Pending& pending, Group& group,
@@ -162,6 +177,9 @@ class Ingestor {
   // and the domain rules' write model.
   absl::flat_hash_map<std::string, log::StreamHead> working_heads_;
   uint64_t next_position_ = 1;
+  bool recovered_ = false;  // Recover finished: the state is whole
+  uint64_t recovered_records_ = 0;
+  uint64_t recovered_from_ = 0;
   domain::Rules rules_{options_.clock};
 
   AtomicCounters counters_;

@@ -236,6 +236,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     const bool empty = log->LastPosition() == 0;
     ingest::IngestOptions ingest_options;
     ingest_options.max_events_per_append = options.max_events_per_append;
+    if (options.log == "rocksdb") {
+      // A restart loads this instead of replaying the whole log.
+      ingest_options.state_path = options.data_dir + "/ingest.state";
+    }
     ingest_options.seal = [sealer = server->sealer_.get()](
                               const v1::Event& event) {
       return sealer->Seal(event);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -32,20 +33,24 @@ std::vector<std::string> VerifyChain(log::EventLog& log,
   std::vector<std::string> ids;
   Hash prev = kZeroHash;
   uint64_t expected = 1;
-  EXPECT_TRUE(log.ReadStream(stream, 1, [&](const log::LogEntry& entry) {
-                   v1::Record record;
-                   EXPECT_TRUE(record.ParseFromArray(
-                       entry.record_bytes.data(),
-                       static_cast<int>(entry.record_bytes.size())));
-                   EXPECT_EQ(record.sequence(), expected);
-                   EXPECT_EQ(entry.sequence, expected);
-                   EXPECT_EQ(record.prev_hash(), AsBytes(prev));
-                   EXPECT_EQ(AsBytes(Sha256(entry.record_bytes)), entry.hash);
-                   HashFromBytes(entry.hash, &prev);
-                   ++expected;
-                   ids.push_back(record.event().event_id());
-                   return true;
-                 }).ok());
+  EXPECT_TRUE(
+      log.ReadStream(stream, 1,
+                     [&](const log::LogEntry& entry) {
+                       v1::Record record;
+                       EXPECT_TRUE(record.ParseFromArray(
+                           entry.record_bytes.data(),
+                           static_cast<int>(entry.record_bytes.size())));
+                       EXPECT_EQ(record.sequence(), expected);
+                       EXPECT_EQ(entry.sequence, expected);
+                       EXPECT_EQ(record.prev_hash(), AsBytes(prev));
+                       EXPECT_EQ(AsBytes(Sha256(entry.record_bytes)),
+                                 entry.hash);
+                       HashFromBytes(entry.hash, &prev);
+                       ++expected;
+                       ids.push_back(record.event().event_id());
+                       return true;
+                     })
+          .ok());
   return ids;
 }
 
@@ -62,19 +67,129 @@ class IngestorTest : public ::testing::Test {
     IngestOptions options;
     options.clock = [] { return absl::FromUnixSeconds(1767225600); };
     options.max_events_per_append = 100;
+    options.state_path = state_path_;
     auto ingestor = Ingestor::Start(log_.get(), options);
     ASSERT_TRUE(ingestor.ok()) << ingestor.status();
     ingestor_ = std::move(*ingestor);
   }
 
   TempDir dir_;
+  std::string state_path_;  // empty: no saved state
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<Ingestor> ingestor_;
 };
 
+// The same, with the state saved on a clean stop.
+class IngestorStateTest : public IngestorTest {
+ protected:
+  void SetUp() override {
+    state_path_ = dir_.Sub("ingest.state");
+    Open();
+  }
+
+  // An event that reuses the meeting id of `earlier`: refused only if the
+  // write model knows that meeting.
+  static v1::Event SameMeeting(const v1::Event& earlier) {
+    v1::Event event = MeetingEvent("again");
+    event.mutable_meeting_held()->set_meeting_id(
+        earlier.meeting_held().meeting_id());
+    return event;
+  }
+
+  std::string ReadState() {
+    std::ifstream in(state_path_, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  void WriteState(const std::string& bytes) {
+    std::ofstream(state_path_, std::ios::binary | std::ios::trunc) << bytes;
+  }
+};
+
+TEST_F(IngestorStateTest, ARestartLoadsTheStateInsteadOfReplaying) {
+  const v1::Event a = MeetingEvent("a");
+  ASSERT_TRUE(ingestor_->Append(Request("1045", {a, MeetingEvent("b")})).ok());
+  ASSERT_TRUE(ingestor_->Append(Request("1001", {MeetingEvent("c")})).ok());
+  Open();
+  EXPECT_EQ(ingestor_->recovered_records(), 0u);
+  EXPECT_EQ(ingestor_->recovered_from_position(), log_->LastPosition());
+  // The domain state came back: the meeting id is taken.
+  auto again = ingestor_->Append(Request("1045", {SameMeeting(a)}));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kInvalidArgument)
+      << again.status();
+  auto next = ingestor_->Append(Request("1045", {MeetingEvent("d")}));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->sequences(0), 3u);
+  EXPECT_EQ(VerifyChain(*log_, "1045").size(), 3u);
+  EXPECT_EQ(VerifyChain(*log_, "1001").size(), 1u);
+}
+
+TEST_F(IngestorStateTest, AfterACrashOnlyTheRecordsPastTheStateReplay) {
+  const v1::Event a = MeetingEvent("a");
+  ASSERT_TRUE(ingestor_->Append(Request("1045", {a})).ok());
+  Open();
+  const std::string saved = ReadState();
+  const v1::Event later = MeetingEvent("later");
+  ASSERT_TRUE(
+      ingestor_->Append(Request("1045", {later, MeetingEvent("x")})).ok());
+  // As after a crash: the state saved before the last two records.
+  ingestor_.reset();
+  WriteState(saved);
+  Open();
+  EXPECT_EQ(ingestor_->recovered_from_position(), 1u);
+  EXPECT_EQ(ingestor_->recovered_records(), 2u);
+  for (const v1::Event* taken : {&a, &later}) {
+    EXPECT_EQ(ingestor_->Append(Request("1045", {SameMeeting(*taken)}))
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  auto next = ingestor_->Append(Request("1045", {MeetingEvent("y")}));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->sequences(0), 4u);
+}
+
+TEST_F(IngestorStateTest, AStateThatDoesNotMatchTheLogIsIgnored) {
+  const v1::Event a = MeetingEvent("a");
+  ASSERT_TRUE(ingestor_->Append(Request("1045", {a, MeetingEvent("b")})).ok());
+  Open();
+  const std::string saved = ReadState();
+  ASSERT_FALSE(saved.empty());
+
+  // One byte changed anywhere: the checksum fails.
+  std::string damaged = saved;
+  damaged[damaged.size() / 2] ^= 0x01;
+  // A state of another log: its head of 1045 is not this log's record.
+  const std::string other_state = dir_.Sub("other.state");
+  {
+    auto log = log::OpenRocksDbLog({.path = dir_.Sub("other-log")});
+    ASSERT_TRUE(log.ok());
+    IngestOptions options;
+    options.state_path = other_state;
+    auto ingestor = Ingestor::Start(log->get(), options);
+    ASSERT_TRUE(ingestor.ok());
+    ASSERT_TRUE(
+        (*ingestor)
+            ->Append(Request("1045", {MeetingEvent("o1"), MeetingEvent("o2")}))
+            .ok());
+  }
+  std::ifstream in(other_state, std::ios::binary);
+  const std::string foreign{std::istreambuf_iterator<char>(in), {}};
+
+  for (const std::string& bad : {damaged, foreign, std::string("junk")}) {
+    ingestor_.reset();  // its clean stop saves a good state
+    WriteState(bad);
+    Open();
+    EXPECT_EQ(ingestor_->recovered_from_position(), 0u);
+    EXPECT_EQ(ingestor_->recovered_records(), 2u);
+    EXPECT_EQ(
+        ingestor_->Append(Request("1045", {SameMeeting(a)})).status().code(),
+        absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST_F(IngestorTest, AppendsABatchWithDenseSequencesAndAChain) {
-  auto result = ingestor_->Append(
-      Request("1045", {MeetingEvent("m1"), MeetingEvent("m2"), MeetingEvent("m3")}));
+  auto result = ingestor_->Append(Request(
+      "1045", {MeetingEvent("m1"), MeetingEvent("m2"), MeetingEvent("m3")}));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(std::vector<uint64_t>(result->sequences().begin(),
                                   result->sequences().end()),
@@ -93,19 +208,23 @@ TEST_F(IngestorTest, AppendsABatchWithDenseSequencesAndAChain) {
 TEST_F(IngestorTest, StoresTheEventExactlyAsProposedWithServerFields) {
   v1::Event event = MeetingEvent("m1");
   ASSERT_TRUE(ingestor_->Append(Request("1045", {event})).ok());
-  ASSERT_TRUE(log_->ReadStream("1045", 1, [&](const log::LogEntry& entry) {
-                     v1::Record record;
-                     EXPECT_TRUE(record.ParseFromArray(
-                         entry.record_bytes.data(),
-                         static_cast<int>(entry.record_bytes.size())));
-                     EXPECT_EQ(record.event().SerializeAsString(),
-                               event.SerializeAsString());
-                     EXPECT_EQ(record.stream(), "1045");
-                     EXPECT_EQ(record.recorded_at().seconds(), 1767225600);
-                     // The stored bytes are protobuf's own encoding.
-                     EXPECT_EQ(record.SerializeAsString(), entry.record_bytes);
-                     return true;
-                   }).ok());
+  ASSERT_TRUE(
+      log_->ReadStream("1045", 1,
+                       [&](const log::LogEntry& entry) {
+                         v1::Record record;
+                         EXPECT_TRUE(record.ParseFromArray(
+                             entry.record_bytes.data(),
+                             static_cast<int>(entry.record_bytes.size())));
+                         EXPECT_EQ(record.event().SerializeAsString(),
+                                   event.SerializeAsString());
+                         EXPECT_EQ(record.stream(), "1045");
+                         EXPECT_EQ(record.recorded_at().seconds(), 1767225600);
+                         // The stored bytes are protobuf's own encoding.
+                         EXPECT_EQ(record.SerializeAsString(),
+                                   entry.record_bytes);
+                         return true;
+                       })
+          .ok());
 }
 
 TEST_F(IngestorTest, StreamsHaveIndependentSequences) {
@@ -187,8 +306,8 @@ TEST_F(IngestorTest, ExpectedVersionIsEnforced) {
       {"exact current", [](v1::AppendRequest& r) { r.set_exact(2); }, true},
       {"exact stale", [](v1::AppendRequest& r) { r.set_exact(1); }, false},
       {"exact ahead", [](v1::AppendRequest& r) { r.set_exact(7); }, false},
-      {"no stream on existing", [](v1::AppendRequest& r) { r.mutable_no_stream(); },
-       false},
+      {"no stream on existing",
+       [](v1::AppendRequest& r) { r.mutable_no_stream(); }, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -197,9 +316,10 @@ TEST_F(IngestorTest, ExpectedVersionIsEnforced) {
     ASSERT_TRUE(log.ok());
     auto ingestor = Ingestor::Start(log->get());
     ASSERT_TRUE(ingestor.ok());
-    ASSERT_TRUE((*ingestor)
-                    ->Append(Request("1045", {MeetingEvent("a"), MeetingEvent("b")}))
-                    .ok());
+    ASSERT_TRUE(
+        (*ingestor)
+            ->Append(Request("1045", {MeetingEvent("a"), MeetingEvent("b")}))
+            .ok());
     v1::AppendRequest request = Request("1045", {MeetingEvent("c")});
     c.expect(request);
     auto result = (*ingestor)->Append(request);
@@ -303,7 +423,8 @@ TEST_F(IngestorTest, ConcurrentAppendersToOneStreamMakeNoGapDuplicateOrFork) {
 }
 
 TEST_F(IngestorTest, HeadsAreRecoveredFromTheLogOnRestart) {
-  auto first = ingestor_->Append(Request("1045", {MeetingEvent("a"), MeetingEvent("b")}));
+  auto first = ingestor_->Append(
+      Request("1045", {MeetingEvent("a"), MeetingEvent("b")}));
   ASSERT_TRUE(first.ok());
   Open();
   auto head = ingestor_->Head("1045");
@@ -318,8 +439,9 @@ TEST_F(IngestorTest, HeadsAreRecoveredFromTheLogOnRestart) {
 
 TEST_F(IngestorTest, StoppedIngestRefusesWithUnavailable) {
   ingestor_->Stop();
-  EXPECT_EQ(ingestor_->Append(Request("1045", {MeetingEvent("a")})).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      ingestor_->Append(Request("1045", {MeetingEvent("a")})).status().code(),
+      absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
