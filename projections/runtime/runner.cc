@@ -1,16 +1,19 @@
 #include "projections/runtime/runner.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -137,19 +140,56 @@ class PrefixedReader : public ViewReader {
   std::string prefix_;
 };
 
-// Stages one projection's writes into the shared batch; reads see them.
+// The writes of one batch, readable before they are committed: the last
+// value (or deletion) of each key, in key order. Committing adds them to a
+// WriteBatch in that order, which the memtable inserts cheaply.
+class Overlay {
+ public:
+  void Put(std::string key, absl::string_view value) {
+    rows_[std::move(key)] = std::string(value);
+  }
+  void Delete(std::string key) { rows_[std::move(key)] = std::nullopt; }
+
+  // The batch's row for `key`: nullptr when the batch has not touched it; a
+  // pointer to nullopt when the batch deleted it.
+  const std::optional<std::string>* Find(absl::string_view key) const {
+    auto it = rows_.find(key);
+    return it == rows_.end() ? nullptr : &it->second;
+  }
+
+  using Rows =
+      absl::btree_map<std::string, std::optional<std::string>, std::less<>>;
+  const Rows& rows() const { return rows_; }
+
+  void AppendTo(rocksdb::WriteBatch& batch) const {
+    for (const auto& [key, value] : rows_) {
+      if (value.has_value()) {
+        batch.Put(key, *value);
+      } else {
+        batch.Delete(key);
+      }
+    }
+  }
+
+ private:
+  Rows rows_;
+};
+
+// Stages one projection's writes into the shared overlay; reads see them.
 class BatchWriter final : public ViewWriter {
  public:
-  BatchWriter(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
-              std::string prefix)
-      : db_(db), batch_(batch), prefix_(std::move(prefix)) {}
+  BatchWriter(rocksdb::DB* db, Overlay* overlay, std::string prefix)
+      : db_(db), overlay_(overlay), prefix_(std::move(prefix)) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) const override {
+    const std::string full = absl::StrCat(prefix_, key);
+    if (const std::optional<std::string>* staged = overlay_->Find(full)) {
+      return *staged;
+    }
     std::string value;
     rocksdb::Status status =
-        batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(),
-                                  ToSlice(absl::StrCat(prefix_, key)), &value);
+        db_->Get(rocksdb::ReadOptions(), ToSlice(full), &value);
     if (status.IsNotFound()) {
       return std::nullopt;
     }
@@ -157,35 +197,69 @@ class BatchWriter final : public ViewWriter {
     return value;
   }
 
+  // The stored rows merged with the staged ones, in key order.
   absl::Status Scan(
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       const override {
-    std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-        db_->DefaultColumnFamily(), db_->NewIterator(rocksdb::ReadOptions())));
     const std::string start = absl::StrCat(prefix_, prefix);
-    for (it->Seek(start); it->Valid() && it->key().starts_with(start);
-         it->Next()) {
-      absl::string_view key = ToView(it->key());
-      key.remove_prefix(prefix_.size());
-      if (!visit(key, ToView(it->value()))) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    it->Seek(start);
+    auto staged = overlay_->rows().lower_bound(start);
+    const auto staged_end = overlay_->rows().end();
+    auto stored_valid = [&] {
+      return it->Valid() && it->key().starts_with(start);
+    };
+    auto staged_valid = [&] {
+      return staged != staged_end && absl::StartsWith(staged->first, start);
+    };
+    while (true) {
+      const bool have_stored = stored_valid();
+      const bool have_staged = staged_valid();
+      if (!have_stored && !have_staged) {
         break;
+      }
+      const bool from_staged =
+          have_staged && (!have_stored || absl::string_view(staged->first) <=
+                                              ToView(it->key()));
+      if (from_staged) {
+        if (have_stored &&
+            absl::string_view(staged->first) == ToView(it->key())) {
+          it->Next();  // the staged row replaces the stored one
+        }
+        const auto row = staged++;
+        if (!row->second.has_value()) {
+          continue;  // deleted in this batch
+        }
+        if (!visit(absl::string_view(row->first).substr(prefix_.size()),
+                   *row->second)) {
+          break;
+        }
+      } else {
+        // The iterator's key and value stay valid until it moves.
+        const bool more = visit(ToView(it->key()).substr(prefix_.size()),
+                                ToView(it->value()));
+        if (!more) {
+          break;
+        }
+        it->Next();
       }
     }
     return FromRocks(it->status(), "scanning a view");
   }
 
   void Put(absl::string_view key, absl::string_view value) override {
-    batch_->Put(ToSlice(absl::StrCat(prefix_, key)), ToSlice(value));
+    overlay_->Put(absl::StrCat(prefix_, key), value);
   }
 
   void Delete(absl::string_view key) override {
-    batch_->Delete(ToSlice(absl::StrCat(prefix_, key)));
+    overlay_->Delete(absl::StrCat(prefix_, key));
   }
 
  private:
   rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex* batch_;
+  Overlay* overlay_;
   std::string prefix_;
 };
 
@@ -211,8 +285,8 @@ class Snapshot final : public ViewSnapshot {
 
   void Add(const std::string& name, const std::string& prefix,
            uint64_t position) {
-    readers_.emplace(
-        name, std::make_unique<PrefixedReader>(db_, snapshot_, prefix));
+    readers_.emplace(name,
+                     std::make_unique<PrefixedReader>(db_, snapshot_, prefix));
     positions_[name] = position;
   }
 
@@ -371,9 +445,9 @@ class Runner final : public ProjectionRunner {
         for (const Slot& s : slots_) {
           names.push_back(s.name);
         }
-        return absl::NotFoundError(
-            absl::StrCat("no projection named \"", name,
-                         "\"; the projections are: ", absl::StrJoin(names, ", ")));
+        return absl::NotFoundError(absl::StrCat(
+            "no projection named \"", name,
+            "\"; the projections are: ", absl::StrJoin(names, ", ")));
       }
       if (slot->rebuilding) {
         return absl::FailedPreconditionError(
@@ -432,8 +506,7 @@ class Runner final : public ProjectionRunner {
     RunnerCounters out;
     out.batches = batches_.load(kRelaxed);
     out.records = records_.load(kRelaxed);
-    out.batch_seconds =
-        static_cast<double>(batch_nanos_.load(kRelaxed)) / 1e9;
+    out.batch_seconds = static_cast<double>(batch_nanos_.load(kRelaxed)) / 1e9;
     const int64_t last = last_batch_nanos_.load(kRelaxed);
     if (last != 0) {
       out.last_batch = absl::FromUnixNanos(last);
@@ -487,9 +560,10 @@ class Runner final : public ProjectionRunner {
 
   // Replays the log into `shadow` batch by batch, up to the chain frontier,
   // then swaps it in for the live rows.
-  absl::Status RunRebuild(Slot& slot, Shadow& shadow,
-                          const std::function<void(uint64_t, uint64_t)>& progress,
-                          const std::function<bool()>& cancelled) {
+  absl::Status RunRebuild(
+      Slot& slot, Shadow& shadow,
+      const std::function<void(uint64_t, uint64_t)>& progress,
+      const std::function<bool()>& cancelled) {
     {
       // Leftovers of an earlier rebuild that failed.
       rocksdb::WriteBatch clear;
@@ -518,9 +592,9 @@ class Runner final : public ProjectionRunner {
           rocksdb::WriteBatch swap;
           StageDropRows(slot.prefix, swap);
           const char space = OtherSpace(slot.space);
-          swap.Put(MetaKey(slot.name),
-                   EncodeMeta(shadow.position, slot.projection->version(),
-                              space));
+          swap.Put(
+              MetaKey(slot.name),
+              EncodeMeta(shadow.position, slot.projection->version(), space));
           RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &swap),
                                     "swapping in the rebuilt view"));
           slot.space = space;
@@ -551,50 +625,51 @@ class Runner final : public ProjectionRunner {
       return absl::OkStatus();
     }
     const absl::Time batch_start = absl::Now();
-    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
-                                       /*overwrite_key=*/true);
-    BatchWriter writer(db_.get(), &batch, shadow.prefix);
+    Overlay overlay;
+    BatchWriter writer(db_.get(), &overlay, shadow.prefix);
     v1::Record record;
     uint64_t last = shadow.position;
     int count = 0;
     absl::Status failure;
-    RETURN_IF_ERROR(log_->Scan(shadow.position + 1, [&](const log::LogEntry&
-                                                            entry) {
-      if (entry.position > limit) {
-        return false;
-      }
-      last = entry.position;
-      ++count;
-      bool refused;
-      {
-        absl::MutexLock lock(&mu_);
-        refused = rejected_.contains(entry.position);
-      }
-      if (refused) {
-        return count < options_.max_batch_records;
-      }
-      if (!record.ParseFromArray(entry.record_bytes.data(),
-                                 static_cast<int>(entry.record_bytes.size()))) {
-        failure = absl::DataLossError(absl::StrCat(
-            "the record at position ", entry.position, " does not decode"));
-        return false;
-      }
-      if (slot.projection->Wants(record)) {
-        AppliedRecord applied{record, entry.position, entry.hash,
-                              entry.record_bytes};
-        if (absl::Status status = slot.projection->Apply(applied, writer);
-            !status.ok()) {
-          failure =
-              Annotate(status, absl::StrCat("at position ", entry.position));
-          return false;
-        }
-      }
-      return count < options_.max_batch_records;
-    }));
-    RETURN_IF_ERROR(failure);
     RETURN_IF_ERROR(
-        FromRocks(db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch()),
-                  "committing a rebuilt batch"));
+        log_->Scan(shadow.position + 1, [&](const log::LogEntry& entry) {
+          if (entry.position > limit) {
+            return false;
+          }
+          last = entry.position;
+          ++count;
+          bool refused;
+          {
+            absl::MutexLock lock(&mu_);
+            refused = rejected_.contains(entry.position);
+          }
+          if (refused) {
+            return count < options_.max_batch_records;
+          }
+          if (!record.ParseFromArray(
+                  entry.record_bytes.data(),
+                  static_cast<int>(entry.record_bytes.size()))) {
+            failure = absl::DataLossError(absl::StrCat(
+                "the record at position ", entry.position, " does not decode"));
+            return false;
+          }
+          if (slot.projection->Wants(record)) {
+            AppliedRecord applied{record, entry.position, entry.hash,
+                                  entry.record_bytes};
+            if (absl::Status status = slot.projection->Apply(applied, writer);
+                !status.ok()) {
+              failure = Annotate(status,
+                                 absl::StrCat("at position ", entry.position));
+              return false;
+            }
+          }
+          return count < options_.max_batch_records;
+        }));
+    RETURN_IF_ERROR(failure);
+    rocksdb::WriteBatch batch;
+    overlay.AppendTo(batch);
+    RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                              "committing a rebuilt batch"));
     shadow.position = last;
     shadow.records += static_cast<uint64_t>(count);
     const absl::Time batch_end = absl::Now();
@@ -709,12 +784,11 @@ class Runner final : public ProjectionRunner {
     }
 
     const absl::Time batch_start = absl::Now();
-    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
-                                       /*overwrite_key=*/true);
+    Overlay overlay;
     std::vector<BatchWriter> writers;
     writers.reserve(active.size());
     for (Slot* slot : active) {
-      writers.emplace_back(db_.get(), &batch, slot->prefix);
+      writers.emplace_back(db_.get(), &overlay, slot->prefix);
     }
     std::vector<RejectedRecord> refused;
     v1::Record record;
@@ -772,7 +846,9 @@ class Runner final : public ProjectionRunner {
       return true;
     }
 
-    rocksdb::WriteBatch* writes = batch.GetWriteBatch();
+    rocksdb::WriteBatch batch;
+    overlay.AppendTo(batch);
+    rocksdb::WriteBatch* writes = &batch;
     for (Slot* slot : active) {
       if (slot->position < last) {
         writes->Put(MetaKey(slot->name),
