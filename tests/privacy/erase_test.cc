@@ -38,6 +38,7 @@ using ::prongsai::testing::NewUuid;
 using ::prongsai::testing::ProngsaiBinary;
 using ::prongsai::testing::RunCommand;
 using ::prongsai::testing::TempDir;
+using ::prongsai::testing::WaitFor;
 
 constexpr char kOfficialName[] = "นางสาวสมหญิง ลับเฉพาะ";
 constexpr char kOfficialPhone[] = "081-555-0199";
@@ -314,10 +315,17 @@ class EraseEndToEndTest : public ::testing::Test {
   // file's bytes.
   std::string ExportAndVerify(const std::string& name) {
     const std::string path = dir_.Sub(name);
-    testing::CommandResult exported =
-        RunCommand({ProngsaiBinary(), "export", "--server", address(),
-                    "--stream", "1045", "--out", path});
-    EXPECT_EQ(exported.exit_code, 0) << exported.err;
+    // The export asks the server to sign the stream's current tree, which
+    // the audit views reach in the background: ask until it answers.
+    testing::CommandResult exported;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          exported = RunCommand({ProngsaiBinary(), "export", "--server",
+                                 address(), "--stream", "1045", "--out", path});
+          return exported.exit_code == 0;
+        },
+        absl::Seconds(30)))
+        << exported.err;
     testing::CommandResult verified = RunCommand(
         {ProngsaiBinary(), "verify", path, "--key", server_->verifier_key()});
     EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
