@@ -354,15 +354,21 @@ void Ingestor::Prepare(Pending& pending) const {
     pending.fingerprints[i] = Sha256(pending.event_bytes[i]);
   }
   if (options_.seal) {
-    pending.sealed.resize(events.size());
     for (int i = 0; i < events.size(); ++i) {
-      absl::StatusOr<std::string> sealed = options_.seal(events[i]);
+      absl::StatusOr<std::optional<std::string>> sealed =
+          options_.seal(events[i]);
       if (!sealed.ok()) {
-        pending.seal_status = sealed.status();
+        // Named like every refusal of an event: events[i].<field path>.
+        pending.seal_status = absl::Status(
+            sealed.status().code(),
+            absl::StrCat("events[", i, "].", sealed.status().message()));
         pending.sealed.clear();
         return;
       }
-      pending.sealed[i] = *std::move(sealed);
+      if (sealed->has_value()) {
+        pending.sealed.resize(events.size());
+        pending.sealed[i] = **std::move(sealed);
+      }
     }
   }
 }
@@ -699,9 +705,11 @@ absl::Status Ingestor::Stage(const Pending& pending, Group& group,
     record.sequence = head.sequence + 1;
     record.event_id = request.events(i).event_id();
     record.fingerprint = pending.fingerprints[i];
-    record.bytes = EncodeRecord(
-        stream, record.sequence, head.hash, recorded_at,
-        pending.sealed.empty() ? event_bytes[i] : pending.sealed[i]);
+    record.bytes =
+        EncodeRecord(stream, record.sequence, head.hash, recorded_at,
+                     pending.sealed.empty() || pending.sealed[i].empty()
+                         ? event_bytes[i]
+                         : pending.sealed[i]);
     record.hash = Sha256(record.bytes);
     head.sequence = record.sequence;
     head.hash = record.hash;

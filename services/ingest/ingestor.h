@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -41,11 +42,13 @@ struct IngestOptions {
   // ownership shard on Kafka): the append fails alone, before anything is
   // written. Empty: every stream is owned.
   std::function<absl::Status(absl::string_view stream)> check_owner;
-  // Returns the bytes to store for an admitted event, with the fields marked
-  // (prongsai.v1.personal) sealed for its data subjects. Runs after the
-  // idempotency check, which compares the events as sent. Unset: events are
-  // stored as sent.
-  std::function<absl::StatusOr<std::string>(const v1::Event& event)> seal;
+  // Returns the bytes to store for an event, with the fields marked
+  // (prongsai.v1.personal) sealed for their data subjects, or nullopt when the
+  // event holds nothing to seal (it is stored as sent). The idempotency check
+  // compares the events as sent. Unset: events are stored as sent.
+  std::function<absl::StatusOr<std::optional<std::string>>(
+      const v1::Event& event)>
+      seal;
   // Where the ingest keeps its state (stream heads and the domain's write
   // model, with the log position they reflect) when it stops cleanly, so
   // that the next start replays only the records after that position instead
@@ -114,7 +117,8 @@ class Ingestor {
     Done done;
     // Made by the caller's thread before the append queues, off the single
     // staging thread: each event serialized, its fingerprint, and (with a
-    // seal function) its sealed bytes or why sealing failed.
+    // seal function) why sealing failed, or the sealed bytes of each event,
+    // empty where it had nothing to seal (none at all: nothing sealed).
     std::vector<std::string> event_bytes;
     std::vector<Hash> fingerprints;
     std::vector<std::string> sealed;

@@ -241,7 +241,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       ingest_options.state_path = options.data_dir + "/ingest.state";
     }
     ingest_options.seal = [sealer = server->sealer_.get()](
-                              const v1::Event& event) {
+                              const v1::Event& event)
+        -> absl::StatusOr<std::optional<std::string>> {
+      if (!sealer->MayHoldPersonalData(event)) {
+        return std::nullopt;
+      }
       return sealer->Seal(event);
     };
     // On Kafka an ingest writes the streams of its shard only; the others
