@@ -48,15 +48,19 @@ bool IsLoopback(absl::string_view listen) {
 
 }  // namespace
 
-absl::Status CheckServeSecurity(const SecurityOptions& options,
-                                const std::vector<std::string>& listens) {
+absl::Status CheckListenSecurity(const SecurityOptions& options,
+                                 const std::vector<std::string>& listens,
+                                 const ListenSecurityFlags& flags) {
+  const std::string cert = absl::StrCat("--", flags.tls_cert);
+  const std::string key = absl::StrCat("--", flags.tls_key);
+  const std::string client_ca = absl::StrCat("--", flags.tls_client_ca);
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError(
-        "--tls-cert and --tls-key go together: give both");
+        absl::StrCat(cert, " and ", key, " go together: give both"));
   }
   if (!options.tls_client_ca.empty() && options.tls_cert.empty()) {
     return absl::InvalidArgumentError(
-        "--tls-client-ca needs --tls-cert and --tls-key");
+        absl::StrCat(client_ca, " needs ", cert, " and ", key));
   }
   if (options.jwt_issuer.empty() != options.jwt_key.empty()) {
     return absl::InvalidArgumentError(
@@ -68,24 +72,28 @@ absl::Status CheckServeSecurity(const SecurityOptions& options,
         return absl::InvalidArgumentError(absl::StrCat(
             "--insecure-dev listens on loopback only (127.0.0.1, ::1, "
             "localhost), not on ",
-            listen,
-            "; for other addresses use --tls-cert, --tls-key, --jwt-issuer "
-            "and --jwt-key"));
+            listen, "; for other addresses use ", cert, ", ", key,
+            ", --jwt-issuer and --jwt-key"));
       }
     }
     if (!options.tls_cert.empty()) {
-      return absl::InvalidArgumentError(
-          "--insecure-dev is plain TCP; drop it to serve with --tls-cert");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--insecure-dev is plain TCP; drop it to serve with ", cert));
     }
     return absl::OkStatus();
   }
   if (options.tls_cert.empty() || options.jwt_key.empty()) {
-    return absl::InvalidArgumentError(
-        "prongsai serve needs TLS and bearer tokens: --tls-cert, --tls-key "
-        "(and --tls-client-ca for mutual TLS), --jwt-issuer and --jwt-key; "
-        "or, on a development machine, --insecure-dev (loopback only)");
+    return absl::InvalidArgumentError(absl::StrCat(
+        flags.command, " needs TLS and bearer tokens: ", cert, ", ", key,
+        " (and ", client_ca, " for mutual TLS), --jwt-issuer and --jwt-key; "
+        "or, on a development machine, --insecure-dev (loopback only)"));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckServeSecurity(const SecurityOptions& options,
+                                const std::vector<std::string>& listens) {
+  return CheckListenSecurity(options, listens, ListenSecurityFlags{});
 }
 
 absl::StatusOr<std::unique_ptr<Guard>> Guard::Create(SecurityOptions options) {

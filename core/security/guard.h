@@ -66,6 +66,22 @@ struct SecurityOptions {
 absl::Status CheckServeSecurity(const SecurityOptions& options,
                                 const std::vector<std::string>& listens);
 
+// The names a command gives the listener flags, for the errors of
+// CheckListenSecurity.
+struct ListenSecurityFlags {
+  absl::string_view command = "prongsai serve";
+  absl::string_view tls_cert = "tls-cert";
+  absl::string_view tls_key = "tls-key";
+  absl::string_view tls_client_ca = "tls-client-ca";
+};
+
+// CheckServeSecurity for any command that listens (`prongsai oss-bridge`
+// names its certificate flags --listen-tls-cert ..., as its --tls-* flags are
+// those of its ledger client).
+absl::Status CheckListenSecurity(const SecurityOptions& options,
+                                 const std::vector<std::string>& listens,
+                                 const ListenSecurityFlags& flags);
+
 // The status payload of a RESOURCE_EXHAUSTED from the rate limit: the
 // milliseconds to wait, in decimal.
 inline constexpr absl::string_view kRetryAfterPayload =

@@ -97,6 +97,12 @@ constexpr Rule kRules[] = {
     Anyone("GET /open311/v2/services.json"),
     Anyone("GET /open311/v2/requests.json"),
     Anyone("GET /open311/v2/requests/*"),
+
+    // HTTP: the OSS bridge's listener (`prongsai oss-bridge --listen`). BMA
+    // OSS posts service-request records with an oss_bridge token; the
+    // bridge's counters are unauthenticated, like every metrics endpoint.
+    Only("POST /oss/v1/requests", {kOss, kAdmin}),
+    Anyone("GET /metrics"),
 };
 
 bool Allows(const Rule& rule, Role role) {

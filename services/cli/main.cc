@@ -153,15 +153,7 @@ int RunServe(const Args& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (options.security.insecure_dev) {
-    std::cerr
-        << "\n"
-           "*****************************************************************\n"
-           "* WARNING: --insecure-dev. Plain TCP, no TLS; calls without a   *\n"
-           "* token act as a development principal with EVERY permission.  *\n"
-           "* For a development machine only; never with real data.         *\n"
-           "*****************************************************************\n"
-           "\n"
-        << std::flush;
+    WarnInsecureDev(std::cerr);
   }
   absl::StatusOr<std::unique_ptr<server::Server>> server =
       server::Server::Start(options);

@@ -13,7 +13,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/security/grpc_security.h"
+#include "core/security/guard.h"
 #include "services/cli/dial.h"
+#include "services/cli/security_commands.h"
 #include "services/oss_bridge/bridge.h"
 #include "services/oss_bridge/dead_letter.h"
 #include "services/oss_bridge/grpc_service.h"
@@ -91,15 +94,42 @@ const CommandSpec kOssBridgeCommand{
     "the ledger. Records already landed add nothing; malformed or unmappable\n"
     "ones are written with their reason to the dead-letter file, and the\n"
     "answer lists them. While the ledger is unavailable the webhook answers\n"
-    "503 and acknowledges nothing. SIGTERM or SIGINT stops it.",
+    "503 and acknowledges nothing. SIGTERM or SIGINT stops it.\n"
+    "\n"
+    "Both listeners speak TLS (--listen-tls-cert, --listen-tls-key; gRPC\n"
+    "also mutual TLS with --listen-tls-client-ca) and every call needs a\n"
+    "bearer token with the oss_bridge role (--jwt-issuer, --jwt-key); GET\n"
+    "/metrics on the webhook listener answers without a token. Without these\n"
+    "flags the bridge refuses to start, unless given --insecure-dev (loopback\n"
+    "only). --tls-ca, --tls-cert, --tls-key and --token are those of the\n"
+    "bridge's own calls to the ledger (--server).",
     "prongsai oss-bridge [--listen HOST:PORT] [--grpc-listen HOST:PORT] "
-    "[--server LEDGER] [--dead-letter FILE] [--dead-letter-brokers LIST "
+    "[--server LEDGER] (--listen-tls-cert PEM --listen-tls-key PEM "
+    "[--listen-tls-client-ca PEM] --jwt-issuer NAME --jwt-key FILE | "
+    "--insecure-dev) [--dead-letter FILE] [--dead-letter-brokers LIST "
     "[--dead-letter-topic NAME]]",
     {{"listen", "HOST:PORT", "127.0.0.1:8311",
-      "HTTP address of the webhook; port 0 picks a free one"},
+      "HTTP(S) address of the webhook (POST /oss/v1/requests, bearer token "
+      "with the oss_bridge role) and of GET /metrics (no token: the "
+      "counters are unauthenticated); port 0 picks a free one"},
      {"grpc-listen", "HOST:PORT", "127.0.0.1:50061",
       "gRPC address of prongsai.v1.OssBridge; \"off\" to serve HTTP only"},
      kLedgerFlag,
+     {"listen-tls-cert", "PEM", "",
+      "server certificate (chain) of the bridge's listeners: the webhook "
+      "speaks HTTPS, prongsai.v1.OssBridge TLS"},
+     {"listen-tls-key", "PEM", "", "the private key of --listen-tls-cert"},
+     {"listen-tls-client-ca", "PEM", "",
+      "CA of client certificates: gRPC then requires and verifies them "
+      "(mutual TLS)"},
+     {"jwt-issuer", "NAME", "", "the iss that bearer tokens must carry"},
+     {"jwt-key", "FILE", "",
+      "key that verifies bearer tokens: an Ed25519 public key PEM (EdDSA) "
+      "or a file holding an HS256 secret"},
+     {"insecure-dev", "", "",
+      "development only: plain TCP and HTTP on loopback; calls without a "
+      "token act with every permission (tokens presented are still "
+      "verified)"},
      {"dead-letter", "FILE", "oss-dead-letter.jsonl",
       "JSON Lines file of the records that could not land"},
      kDeadLetterBrokersFlag, kDeadLetterTopicFlag}};
@@ -138,6 +168,46 @@ int RunOssBridge(const Args& args) {
                  kOssBridgeCommand);
   }
   const std::string& grpc_listen = args.get("grpc-listen");
+  const bool serve_grpc = grpc_listen != "off" && !grpc_listen.empty();
+
+  security::SecurityOptions security;
+  security.insecure_dev = args.get("insecure-dev") == "true";
+  security.tls_cert = args.get("listen-tls-cert");
+  security.tls_key = args.get("listen-tls-key");
+  security.tls_client_ca = args.get("listen-tls-client-ca");
+  security.jwt_issuer = args.get("jwt-issuer");
+  security.jwt_key = args.get("jwt-key");
+  std::vector<std::string> listens = {args.get("listen")};
+  if (serve_grpc) {
+    listens.push_back(grpc_listen);
+  }
+  if (absl::Status status = security::CheckListenSecurity(
+          security, listens,
+          {.command = "prongsai oss-bridge",
+           .tls_cert = "listen-tls-cert",
+           .tls_key = "listen-tls-key",
+           .tls_client_ca = "listen-tls-client-ca"});
+      !status.ok()) {
+    std::cerr << "error: " << status.message() << "\n";
+    return kExitUsage;
+  }
+  if (security.insecure_dev) {
+    WarnInsecureDev(std::cerr);
+  }
+  absl::StatusOr<std::unique_ptr<security::Guard>> guard =
+      security::Guard::Create(security);
+  if (!guard.ok()) {
+    return Fail(guard.status());
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (serve_grpc) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> made =
+        security::ServerCredentials(security);
+    if (!made.ok()) {
+      return Fail(made.status());
+    }
+    credentials = *std::move(made);
+  }
 
   // Block the shutdown signals in every thread; this one waits for them.
   sigset_t signals;
@@ -156,44 +226,54 @@ int RunOssBridge(const Args& args) {
   }
   oss::Bridge bridge(ledger.get(), dead_letters->get());
 
-  httplib::Server http;
-  http.set_payload_max_length(kMaxBodyBytes);
-  oss::RegisterWebhook(http, &bridge);
+  std::unique_ptr<httplib::Server> http =
+      security.tls_cert.empty()
+          ? std::make_unique<httplib::Server>()
+          : std::make_unique<httplib::SSLServer>(security.tls_cert.c_str(),
+                                                 security.tls_key.c_str());
+  if (!http->is_valid()) {
+    std::cerr << "error: HTTPS: the certificate " << security.tls_cert
+              << " or the key " << security.tls_key << " does not load\n";
+    return kExitUsage;
+  }
+  http->set_payload_max_length(kMaxBodyBytes);
+  oss::RegisterWebhook(*http, &bridge, guard->get());
   if (http_port == 0) {
-    http_port = http.bind_to_any_port(http_host);
-  } else if (!http.bind_to_port(http_host, http_port)) {
+    http_port = http->bind_to_any_port(http_host);
+  } else if (!http->bind_to_port(http_host, http_port)) {
     http_port = -1;
   }
   if (http_port <= 0) {
     std::cerr << "error: could not listen on " << args.get("listen") << "\n";
     return kExitError;
   }
-  std::thread http_thread([&http] { http.listen_after_bind(); });
+  std::thread http_thread([&http] { http->listen_after_bind(); });
 
-  oss::OssBridgeService service(&bridge);
+  oss::OssBridgeService service(&bridge, guard->get());
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
-  if (grpc_listen != "off" && !grpc_listen.empty()) {
+  if (serve_grpc) {
     // grpc.health.v1, for container and Kubernetes health checks.
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(grpc_listen, grpc::InsecureServerCredentials(),
-                             &grpc_port);
+    builder.AddListeningPort(grpc_listen, credentials, &grpc_port);
     builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxBodyBytes));
     builder.RegisterService(&service);
     grpc_server = builder.BuildAndStart();
     if (grpc_server == nullptr || grpc_port == 0) {
       std::cerr << "error: could not listen on " << grpc_listen << "\n";
-      http.stop();
+      http->stop();
       http_thread.join();
       return kExitError;
     }
   }
 
-  std::cout << "prongsai oss-bridge: webhook on http://" << http_host << ":"
-            << http_port << oss::kWebhookPath;
+  std::cout << "prongsai oss-bridge: webhook on "
+            << (security.tls_cert.empty() ? "http" : "https") << "://"
+            << http_host << ":" << http_port << oss::kWebhookPath;
   if (grpc_server != nullptr) {
-    std::cout << ", gRPC on port " << grpc_port;
+    std::cout << ", gRPC" << (security.tls_cert.empty() ? "" : " (TLS)")
+              << " on port " << grpc_port;
   }
   std::cout << "; ledger at " << args.get("server") << "; dead letters to "
             << (*dead_letters)->path();
@@ -206,7 +286,7 @@ int RunOssBridge(const Args& args) {
   std::cout << "prongsai oss-bridge: "
             << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
             << std::endl;
-  http.stop();
+  http->stop();
   http_thread.join();
   if (grpc_server != nullptr) {
     grpc_server->Shutdown(std::chrono::system_clock::now() +

@@ -120,4 +120,15 @@ int RunToken(const Args& args) {
   return 0;
 }
 
+void WarnInsecureDev(std::ostream& out) {
+  out << "\n"
+         "*****************************************************************\n"
+         "* WARNING: --insecure-dev. Plain TCP, no TLS; calls without a   *\n"
+         "* token act as a development principal with EVERY permission.  *\n"
+         "* For a development machine only; never with real data.         *\n"
+         "*****************************************************************\n"
+         "\n"
+      << std::flush;
+}
+
 }  // namespace prongsai::cli

@@ -1,10 +1,18 @@
 #include "services/oss_bridge/grpc_service.h"
 
+#include "core/security/grpc_security.h"
+
 namespace prongsai::oss {
 
 grpc::Status OssBridgeService::ImportRequests(
     grpc::ServerContext* context, const v1::ImportRequestsRequest* request,
     v1::ImportRequestsResponse* response) {
+  absl::StatusOr<security::Principal> who = security::CheckCall(
+      *guard_, *context, "/prongsai.v1.OssBridge/ImportRequests", {});
+  if (!who.ok()) {
+    return grpc::Status(static_cast<grpc::StatusCode>(who.status().code()),
+                        std::string(who.status().message()));
+  }
   if (request->records().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "records: the request holds no records");

@@ -1,6 +1,7 @@
 #include "services/oss_bridge/webhook.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/security/http_guard.h"
 
 namespace prongsai::oss {
 namespace {
@@ -102,7 +103,10 @@ std::string RenderBridgeMetrics(const BridgeStats& stats) {
   return out;
 }
 
-void RegisterWebhook(httplib::Server& server, Bridge* bridge) {
+void RegisterWebhook(httplib::Server& server, Bridge* bridge,
+                     security::Guard* guard) {
+  security::InstallHttpGuard(
+      server, guard == nullptr ? security::Guard::InsecureDev() : *guard);
   server.Get("/metrics", [bridge](const httplib::Request&,
                                   httplib::Response& res) {
     res.set_content(RenderBridgeMetrics(bridge->stats()),

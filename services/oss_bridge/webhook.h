@@ -5,6 +5,9 @@
 //   Content-Type: application/json
 //   body: one record (a JSON object) or an array of records
 //
+// The request carries "Authorization: Bearer <token>" with the oss_bridge
+// role (401 without one, 403 with another role).
+//
 // Answers (JSON):
 //   200 {"accepted":N,"duplicates":N,"dead_lettered":[],"events_appended":N}
 //       every record landed (accepted: it added events; duplicates: it had
@@ -26,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/security/guard.h"
 #include "services/oss_bridge/bridge.h"
 
 namespace prongsai::oss {
@@ -33,8 +37,12 @@ namespace prongsai::oss {
 inline constexpr absl::string_view kWebhookPath = "/oss/v1/requests";
 
 // Registers POST /oss/v1/requests on `server`, and GET /metrics with the
-// bridge's counters in the Prometheus text format. `bridge` must outlive it.
-void RegisterWebhook(httplib::Server& server, Bridge* bridge);
+// bridge's counters in the Prometheus text format, behind `guard`
+// (core/security/http_guard.h: the webhook needs a bearer token with the
+// oss_bridge role, /metrics is open, anything else is 404). Without a guard,
+// the library default (insecure-dev). `bridge` and `guard` must outlive it.
+void RegisterWebhook(httplib::Server& server, Bridge* bridge,
+                     security::Guard* guard = nullptr);
 
 // The bridge's counters in the Prometheus text exposition format.
 std::string RenderBridgeMetrics(const BridgeStats& stats);

@@ -253,6 +253,16 @@ class ComposeTest(unittest.TestCase, TopicChecks):
                     self.assertIn(flag, h_flags, f"{name}: health --{flag}")
             else:
                 wanted = ("tls-ca", "tls-cert", "tls-key", "token-file")
+            if command == "oss-bridge":
+                # Its own listeners: TLS, mutual TLS and tokens, like serve.
+                wanted += ("listen-tls-cert", "listen-tls-key",
+                           "listen-tls-client-ca", "jwt-key")
+                self.assertIn("jwt-issuer", flags, name)
+                self.assertNotIn("insecure-dev", flags, name)
+                health = service["healthcheck"]["test"]
+                _, h_flags = prongsai_flags(health[health.index("prongsai") + 1:])
+                for flag in ("tls-ca", "tls-cert", "tls-key"):
+                    self.assertIn(flag, h_flags, f"{name}: health --{flag}")
             for flag in wanted:
                 self.assertIn(flag, flags, f"{name}: --{flag}")
                 path = flags[flag]
@@ -376,11 +386,24 @@ class KubernetesTest(unittest.TestCase, TopicChecks):
                         self.assertEqual(h_flags["server"], "127.0.0.1:50051")
                 if c["image"].startswith("prongsai") and c["args"][0] == "oss-bridge":
                     _, flags = prongsai_flags(c["args"])
-                    for flag in ("tls-ca", "tls-cert", "tls-key", "token-file"):
+                    for flag in ("tls-ca", "tls-cert", "tls-key", "token-file",
+                                 "listen-tls-cert", "listen-tls-key",
+                                 "listen-tls-client-ca", "jwt-issuer",
+                                 "jwt-key"):
                         self.assertIn(flag, flags, f"{c['name']}: --{flag}")
+                    self.assertNotIn("insecure-dev", flags, c["name"])
                     self.check_mounted_from_secrets(doc, c, [
                         flags["tls-ca"], flags["tls-cert"], flags["tls-key"],
-                        flags["token-file"]])
+                        flags["token-file"], flags["listen-tls-cert"],
+                        flags["listen-tls-key"], flags["listen-tls-client-ca"],
+                        flags["jwt-key"]])
+                    for probe in ("readinessProbe", "livenessProbe"):
+                        command = c[probe]["exec"]["command"]
+                        self.assertEqual(command[:2], ["prongsai", "health"],
+                                         f"{c['name']} {probe}")
+                        _, h_flags = prongsai_flags(command[1:])
+                        for flag in ("tls-ca", "tls-cert", "tls-key"):
+                            self.assertIn(flag, h_flags, f"{c['name']} {probe}")
 
     def check_mounted_from_secrets(self, doc, container, paths):
         volumes = {v["name"]: v for v in doc["spec"]["template"]["spec"]["volumes"]}
