@@ -1,6 +1,5 @@
 #include "core/audit/note.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -20,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/base/bytes.h"
+#include "core/base/files.h"
 #include "core/base/hash.h"
 #include "core/base/status.h"
 
@@ -495,37 +495,7 @@ absl::Status WriteSignerKeyFile(const std::string& path,
           "cannot create the directory of ", path, ": ", error.message()));
     }
   }
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) {
-      return absl::AlreadyExistsError(
-          absl::StrCat(path, " already exists; a key is never overwritten"));
-    }
-    return absl::UnavailableError(
-        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
-  }
-  const std::string text = signer.SignerKey() + "\n";
-  bool ok = ::fchmod(fd, 0600) == 0;
-  size_t written = 0;
-  while (ok && written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    ok = n > 0;
-    if (ok) {
-      written += static_cast<size_t>(n);
-    }
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return absl::UnavailableError(
-        absl::StrCat("cannot write ", path, ": ", std::strerror(saved_errno)));
-  }
+  RETURN_IF_ERROR(WriteNewPrivateFile(path, signer.SignerKey() + "\n"));
   std::ofstream pub(path + ".pub", std::ios::trunc);
   pub << signer.VerifierKey() << "\n";
   if (!pub.flush()) {

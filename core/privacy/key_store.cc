@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "core/base/bytes.h"
+#include "core/base/files.h"
 #include "core/base/status.h"
 #include "core/log/rocksdb_status.h"
 
@@ -122,33 +123,9 @@ absl::Status ReadMasterKey(const std::string& path, KeyBytes& key) {
 
 absl::Status WriteNewMasterKey(const std::string& path, KeyBytes& key) {
   ASSIGN_OR_RETURN(key, NewRandomKey());
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
-  }
-  bool ok = ::fchmod(fd, 0600) == 0;
-  size_t written = 0;
-  while (ok && written < key.size()) {
-    const ssize_t n = ::write(fd, key.data() + written, key.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    ok = n > 0;
-    if (ok) {
-      written += static_cast<size_t>(n);
-    }
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return absl::UnavailableError(
-        absl::StrCat("cannot write ", path, ": ", std::strerror(saved_errno)));
-  }
-  return absl::OkStatus();
+  return WriteNewPrivateFile(
+      path,
+      absl::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
 }
 
 }  // namespace
