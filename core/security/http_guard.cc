@@ -18,23 +18,6 @@ std::optional<absl::string_view> Authorization(const httplib::Request& req) {
   return absl::string_view(it->second);
 }
 
-int HttpStatus(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    default:
-      return 500;
-  }
-}
-
 std::string JsonEscape(absl::string_view text) {
   std::string out;
   for (char c : text) {
@@ -42,8 +25,9 @@ std::string JsonEscape(absl::string_view text) {
       out.push_back('\\');
       out.push_back(c);
     } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppend(&out, "\\u00",
-                      absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+      absl::StrAppend(
+          &out, "\\u00",
+          absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
     } else {
       out.push_back(c);
     }
@@ -52,21 +36,19 @@ std::string JsonEscape(absl::string_view text) {
 }
 
 void Refuse(const absl::Status& status, httplib::Response& res) {
-  res.status = HttpStatus(status.code());
+  res.status = HttpStatusOf(status.code());
   if (status.code() == absl::StatusCode::kUnauthenticated) {
     res.set_header("WWW-Authenticate", "Bearer");
   }
-  if (auto retry = status.GetPayload(kRetryAfterPayload);
-      retry.has_value()) {
+  if (auto retry = status.GetPayload(kRetryAfterPayload); retry.has_value()) {
     int64_t ms = 1000;
     (void)absl::SimpleAtoi(std::string(*retry), &ms);
     res.set_header("Retry-After", std::to_string((ms + 999) / 1000));
   }
-  res.set_content(absl::StrCat("{\"code\":\"",
-                               absl::StatusCodeToString(status.code()),
-                               "\",\"message\":\"", JsonEscape(status.message()),
-                               "\"}\n"),
-                  "application/json; charset=utf-8");
+  res.set_content(
+      absl::StrCat("{\"code\":\"", absl::StatusCodeToString(status.code()),
+                   "\",\"message\":\"", JsonEscape(status.message()), "\"}\n"),
+      "application/json; charset=utf-8");
 }
 
 }  // namespace
@@ -85,8 +67,8 @@ void InstallHttpGuard(httplib::Server& server, Guard& guard) {
           return httplib::Server::HandlerResponse::Handled;
         }
       }
-      Refuse(absl::NotFoundError(absl::StrCat("no such resource: ", method,
-                                              " ", req.path.substr(0, 200))),
+      Refuse(absl::NotFoundError(absl::StrCat("no such resource: ", method, " ",
+                                              req.path.substr(0, 200))),
              res);
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -110,6 +92,41 @@ void InstallHttpGuard(httplib::Server& server, Guard& guard) {
 absl::StatusOr<Principal> HttpPrincipal(const Guard& guard,
                                         const httplib::Request& req) {
   return guard.Authenticate(Authorization(req));
+}
+
+int HttpStatusOf(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kFailedPrecondition:
+      return 412;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kCancelled:
+      return 499;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
+  }
 }
 
 }  // namespace prongsai::security

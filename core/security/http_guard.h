@@ -25,4 +25,7 @@ void InstallHttpGuard(httplib::Server& server, Guard& guard);
 absl::StatusOr<Principal> HttpPrincipal(const Guard& guard,
                                         const httplib::Request& req);
 
+// The HTTP status of a Status code, for every HTTP answer of the project.
+int HttpStatusOf(absl::StatusCode code);
+
 }  // namespace prongsai::security

@@ -130,11 +130,11 @@ class HttpServerImpl final : public HttpServer {
       : queries_(queries),
         runner_(runner),
         options_(WithGuard(std::move(options))),
-        server_(options_.tls_cert.empty()
-                    ? std::make_unique<httplib::Server>()
-                    : std::make_unique<httplib::SSLServer>(
-                          options_.tls_cert.c_str(),
-                          options_.tls_key.c_str())) {}
+        server_(
+            options_.tls_cert.empty()
+                ? std::make_unique<httplib::Server>()
+                : std::make_unique<httplib::SSLServer>(
+                      options_.tls_cert.c_str(), options_.tls_key.c_str())) {}
 
   ~HttpServerImpl() override { Stop(); }
 
@@ -158,9 +158,9 @@ class HttpServerImpl final : public HttpServer {
     }
     const std::string host = options_.listen.substr(0, colon);
     if (!server_->is_valid()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "HTTPS: the certificate ", options_.tls_cert, " or the key ",
-          options_.tls_key, " does not load"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("HTTPS: the certificate ", options_.tls_cert,
+                       " or the key ", options_.tls_key, " does not load"));
     }
     const auto timeout = absl::ToChronoMilliseconds(options_.io_timeout);
     server_->set_read_timeout(timeout);
@@ -190,10 +190,9 @@ class HttpServerImpl final : public HttpServer {
 
   // What the request's principal may see; the guard in front of every route
   // has already let it through.
-  Reader ReaderOf(const httplib::Request& req = {},
-                  absl::string_view district = "",
-                  std::optional<security::PersonalKind> personal =
-                      std::nullopt) const {
+  Reader ReaderOf(
+      const httplib::Request& req = {}, absl::string_view district = "",
+      std::optional<security::PersonalKind> personal = std::nullopt) const {
     Reader reader;
     if (personal.has_value()) {
       absl::StatusOr<security::Principal> who =
@@ -375,39 +374,39 @@ class HttpServerImpl final : public HttpServer {
     httplib::Server& http = *server_;
     const std::string district = R"(/v1/districts/([^/]*))";
     http.Get(district + "/ita-report",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  ItaReport(req, res);
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               ItaReport(req, res);
+             });
     http.Get(district + "/scorecard",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  Scorecard(req, res);
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               Scorecard(req, res);
+             });
     http.Get(district + "/gift-register",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  GiftRegister(req, res, req.matches[1].str());
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               GiftRegister(req, res, req.matches[1].str());
+             });
     http.Get(district + "/complaints",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  Complaints(req, res, req.matches[1].str());
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               Complaints(req, res, req.matches[1].str());
+             });
     http.Get("/v1/city/gift-register",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  GiftRegister(req, res, "");
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               GiftRegister(req, res, "");
+             });
     http.Get("/v1/city/complaints",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  Complaints(req, res, "");
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               Complaints(req, res, "");
+             });
     http.Get("/v1/city/overview",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  Overview(req, res);
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               Overview(req, res);
+             });
     http.Get("/healthz", [this](const httplib::Request&,
-                                   httplib::Response& res) { Health(res); });
+                                httplib::Response& res) { Health(res); });
     http.Get(R"(/fonts/([A-Za-z0-9_-]+\.ttf))",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  Font(req, res);
-                });
+             [this](const httplib::Request& req, httplib::Response& res) {
+               Font(req, res);
+             });
     if (options_.extra_routes) {
       options_.extra_routes(http);
     }
@@ -434,41 +433,6 @@ class HttpServerImpl final : public HttpServer {
 };
 
 }  // namespace
-
-int HttpStatusOf(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return 200;
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kFailedPrecondition:
-      return 412;
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kAlreadyExists:
-      return 409;
-    case absl::StatusCode::kAborted:
-      return 409;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kCancelled:
-      return 499;
-    case absl::StatusCode::kUnimplemented:
-      return 501;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    case absl::StatusCode::kDeadlineExceeded:
-      return 504;
-    default:
-      return 500;
-  }
-}
 
 absl::StatusOr<v1::Round> ParseRound(absl::string_view text) {
   const std::string upper = absl::AsciiStrToUpper(text);

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "core/log/event_log.h"
 #include "core/security/guard.h"
+#include "core/security/http_guard.h"
 #include "projections/runtime/runner.h"
 #include "services/query/render.h"
 #include "services/query/report_queries.h"
@@ -83,7 +84,6 @@ absl::Status ParseAsOf(absl::string_view text, absl::Time now, v1::AsOf* as_of);
 // "H1", "H2", "FULL_YEAR" (also "full", "year", case-insensitive).
 absl::StatusOr<v1::Round> ParseRound(absl::string_view text);
 
-// The HTTP status of a Status code.
-int HttpStatusOf(absl::StatusCode code);
+using security::HttpStatusOf;
 
 }  // namespace prongsai::query

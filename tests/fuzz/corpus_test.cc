@@ -12,29 +12,12 @@
 #include "gtest/gtest.h"
 #include "prongsai/v1/ledger.pb.h"
 #include "tests/fuzz/append_fuzz.h"
+#include "tests/fuzz/corpus_files.h"
 
 namespace prongsai::fuzz {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<fs::path> FilesIn(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().filename() != "README.md") {
-      files.push_back(entry.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 TEST(FuzzCorpusTest, CorpusInputsKeepTheInvariantsAndMeanWhatTheirNamesSay) {
   const std::vector<fs::path> files =
