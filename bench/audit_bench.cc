@@ -146,7 +146,8 @@ void VerificationRate(const Config& config) {
     file.write(data.data(), static_cast<std::streamsize>(data.size()));
   }
   const audit::NoteVerifier key = signer.Verifier();
-  std::vector<double> bulk, per_record, minimum, verify_1, verify_n, file_n;
+  std::vector<double> bulk, per_record, minimum, parse, verify_1, verify_n,
+      file_n;
   volatile uint8_t sink = 0;
   for (int run = 0; run < config.runs; ++run) {
     bulk.push_back(Seconds([&] {
@@ -170,6 +171,10 @@ void VerificationRate(const Config& config) {
         t.Append(leaf);
       }
       sink = sink + t.Root()[0];
+    }));
+    parse.push_back(Seconds([&] {
+      absl::StatusOr<audit::ParsedExport> parsed = audit::ParseExport(data);
+      sink = sink + parsed->records.size();
     }));
     verify_1.push_back(Seconds([&] {
       absl::StatusOr<audit::VerifyReport> report =
@@ -208,6 +213,7 @@ void VerificationRate(const Config& config) {
   row("raw: OpenSSL SHA-256 of the whole export, one call", bulk);
   row("raw: OpenSSL SHA-256 of each record once", per_record);
   row("floor: chain + leaf digests (interleaved) + tree, 1 thread", minimum);
+  row("ParseExport alone", parse);
   row("VerifyExport, 1 thread", verify_1);
   row(absl::StrCat("VerifyExport, ", std::thread::hardware_concurrency(),
                    " threads (one per core)")

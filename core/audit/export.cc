@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/bytes.h"
 #include "core/base/hash.h"
+#include "core/base/memory.h"
 #include "core/base/status.h"
 
 namespace prongsai::audit {
@@ -144,27 +145,36 @@ absl::Status ExportWriter::Finish() {
 // ---------------------------------------------------------------------------
 // Reading
 
+size_t MaxExportRecords(size_t size) { return size / (1 + kRecordHeader); }
+
 absl::StatusOr<ParsedExport> ParseExport(absl::string_view data) {
+  ParsedExport out;
+  RETURN_IF_ERROR(ParseExportInto(data, &out, {}));
+  return out;
+}
+
+absl::Status ParseExportInto(
+    absl::string_view data, ParsedExport* out_ptr,
+    const std::function<void(size_t parsed)>& progress) {
+  ParsedExport& out = *out_ptr;
+  out = ParsedExport();
   if (!absl::StartsWith(data, kExportMagic)) {
     return absl::InvalidArgumentError(
         "not a Prongsai export: the file does not start with "
         "\"prongsai-export 1\"");
   }
-  ParsedExport out;
-  // A whole file ends with its record count: with it the record list is
-  // allocated once instead of growing (and copying) as it fills. A count no
-  // file of this size can hold (a cut or damaged file) is not trusted.
-  if (data.size() >= kExportMagic.size() + 9 && data[data.size() - 9] == kEndTag) {
-    const uint64_t count = ReadBigEndian64(data.data() + data.size() - 8);
-    if (count <= data.size() / (1 + kRecordHeader)) {
-      out.records.reserve(count);
-    }
-  }
+  // A record frame takes at least 1 + kRecordHeader bytes, so the file holds
+  // no more records than that bound. Reserving it takes address space only
+  // (pages are touched as records fill them), and the list then never moves
+  // while it fills.
+  out.records.reserve(MaxExportRecords(data.size()));
+  AdviseHugePages(out.records.data(),
+                  out.records.capacity() * sizeof(ExportRecord));
   size_t at = kExportMagic.size();
   bool have_stream = false;
   auto cut = [&](absl::string_view what) {
     out.damage = absl::StrCat("the file ends inside ", what, " at byte ", at);
-    return out;
+    return absl::OkStatus();
   };
   while (at < data.size()) {
     const char tag = data[at];
@@ -217,6 +227,9 @@ absl::StatusOr<ParsedExport> ParseExport(absl::string_view data) {
       record.bytes = data.substr(at + 1 + kRecordHeader, len);
       at += 1 + kRecordHeader + len;
       out.records.push_back(record);
+      if (progress && out.records.size() % kParseProgressEvery == 0) {
+        progress(out.records.size());
+      }
     } else if (tag == kEndTag) {
       if (data.size() - at < 9) {
         return cut("the end frame");
@@ -232,10 +245,10 @@ absl::StatusOr<ParsedExport> ParseExport(absl::string_view data) {
         out.damage =
             absl::StrCat("the end frame counts ", count,
                          " records; the file holds ", out.records.size());
-        return out;
+        return absl::OkStatus();
       }
       out.complete = true;
-      return out;
+      return absl::OkStatus();
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "malformed export: unknown frame type 0x",
@@ -247,7 +260,7 @@ absl::StatusOr<ParsedExport> ParseExport(absl::string_view data) {
   }
   out.damage = absl::StrCat("the file ends at byte ", data.size(),
                             " without its end frame");
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace prongsai::audit

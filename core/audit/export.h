@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,5 +103,17 @@ struct ParsedExport {
 // INVALID_ARGUMENT when `data` is not an export or its frames are out of
 // order; a file cut short parses up to the last whole frame.
 absl::StatusOr<ParsedExport> ParseExport(absl::string_view data);
+
+// ParseExport into `out`, which the caller owns, so that it can work on the
+// first records while the rest are parsed: `out->records` never moves while
+// it fills, and every kParseProgressEvery records `progress` is called with
+// how many are final (`out->stream` is final by then). On an error `out`
+// holds what was parsed before it.
+inline constexpr size_t kParseProgressEvery = 4096;
+// The most records an export of `size` bytes can hold.
+size_t MaxExportRecords(size_t size);
+absl::Status ParseExportInto(
+    absl::string_view data, ParsedExport* out,
+    const std::function<void(size_t parsed)>& progress);
 
 }  // namespace prongsai::audit

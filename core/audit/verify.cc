@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/audit/export.h"
 #include "core/audit/merkle.h"
+#include "core/base/memory.h"
 #include "core/base/sha256x2.h"
 #include "core/base/status.h"
 
@@ -53,9 +56,8 @@ struct HashedRecords {
 // and the record after the block not a second one for the last sequence.
 // The first prev_hash is checked against the stored hash of the record
 // before, which a walk that reaches this block has found equal to its bytes'.
-bool BlockInPlace(const std::vector<ExportRecord>& records,
-                  const Hashed* hashed, absl::string_view stream, size_t begin,
-                  size_t end) {
+bool BlockInPlace(absl::Span<const ExportRecord> records, const Hashed* hashed,
+                  absl::string_view stream, size_t begin, size_t end) {
   if (end < records.size() && records[end].sequence == end) {
     return false;
   }
@@ -74,60 +76,130 @@ bool BlockInPlace(const std::vector<ExportRecord>& records,
   return true;
 }
 
-void HashBlock(const std::vector<ExportRecord>& records,
-               absl::string_view stream, size_t b, std::vector<Hash>& nodes,
-               HashedRecords* out) {
-  const size_t begin = b * kBlock;
-  const size_t end = std::min(records.size(), begin + kBlock);
-  for (size_t i = begin; i < end; ++i) {
-    Hashed& h = out->records[i];
-    ChainAndLeafHash(records[i].bytes, &h.hash, &h.leaf);
-  }
-  if (end - begin == kBlock) {
-    for (size_t i = begin; i < end; ++i) {
-      nodes[i - begin] = out->records[i].leaf;
-    }
-    out->blocks[b] = SubtreeRoot(absl::MakeSpan(nodes));
-    out->clean[b] =
-        BlockInPlace(records, out->records.get(), stream, begin, end);
-  }
-}
-
 // Every record's two hashes are independent of the others', so they are
-// computed up front, in parallel; the walk that follows checks the chain in
-// order and adds whole blocks to the tree by their roots. Threads take the
-// next block as they finish one, so a thread whose core is busy with other
-// work takes fewer and never holds the others up.
-HashedRecords HashAll(const std::vector<ExportRecord>& records,
-                      absl::string_view stream, int threads) {
-  HashedRecords out;
-  out.records = std::make_unique_for_overwrite<Hashed[]>(records.size());
-  const size_t blocks = (records.size() + kBlock - 1) / kBlock;
-  out.blocks.resize(blocks);
-  out.clean.resize(blocks, 0);
-  if (threads <= 0) {
-    threads =
-        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
-  threads =
-      static_cast<int>(std::min<size_t>(threads, std::max<size_t>(blocks, 1)));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    std::vector<Hash> nodes(kBlock);
-    for (size_t b = next.fetch_add(1); b < blocks; b = next.fetch_add(1)) {
-      HashBlock(records, stream, b, nodes, &out);
+// computed up front, in parallel, and while the file is still being parsed:
+// a block is hashed as soon as the record after it is parsed (its check
+// looks one record ahead). The walk that follows checks the chain in order
+// and adds whole blocks to the tree by their roots. Threads take the next
+// block as they finish one, so a thread whose core is busy with other work
+// takes fewer and never holds the others up.
+//
+// Use: start it, parse with Parsed() as the progress, then Finish(); the
+// parsed export must outlive it.
+class Hasher {
+ public:
+  Hasher(const ParsedExport* parsed, size_t max_records, int threads)
+      : parsed_(parsed) {
+    out_.records = std::make_unique_for_overwrite<Hashed[]>(max_records);
+    AdviseHugePages(out_.records.get(), max_records * sizeof(Hashed));
+    const size_t max_blocks = max_records / kBlock + 1;
+    out_.blocks.resize(max_blocks);
+    out_.clean.resize(max_blocks, 0);
+    if (threads <= 0) {
+      threads =
+          static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     }
-  };
-  std::vector<std::thread> workers;
-  for (int t = 1; t < threads; ++t) {
-    workers.emplace_back(work);
+    // The parsing thread hashes too once the parse ends.
+    for (int t = 1; t < threads; ++t) {
+      workers_.emplace_back([this] { Work(); });
+    }
   }
-  work();
-  for (std::thread& worker : workers) {
-    worker.join();
+  // Without Finish (the verification stopped early): the workers end after
+  // the block they are on.
+  ~Hasher() { End(0); }
+
+  // The first `count` records are parsed.
+  void Parsed(size_t count) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      parsed_count_ = count;
+    }
+    more_.notify_all();
   }
-  return out;
-}
+
+  // The parse ended: hashes what is left, with the workers, and returns the
+  // hashes of every record parsed.
+  HashedRecords Finish() {
+    const size_t blocks = (parsed_->records.size() + kBlock - 1) / kBlock;
+    End(blocks);
+    out_.blocks.resize(blocks);
+    out_.clean.resize(blocks);
+    return std::move(out_);
+  }
+
+ private:
+  // Lets the workers (and this thread) hash blocks up to `blocks`, then
+  // joins them.
+  void End(size_t blocks) {
+    if (ended_) {
+      return;
+    }
+    ended_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      parsed_count_ = parsed_->records.size();
+      total_blocks_ = blocks;
+      finished_ = true;
+    }
+    more_.notify_all();
+    Work();
+    for (std::thread& worker : workers_) {
+      worker.join();
+    }
+  }
+
+  void Work() {
+    std::vector<Hash> nodes(kBlock);
+    for (size_t b = next_.fetch_add(1);; b = next_.fetch_add(1)) {
+      size_t count;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        // A block is taken once the record after it is parsed (its check
+        // looks one ahead), or once the parse ended.
+        more_.wait(lock, [&] {
+          return finished_ || parsed_count_ > (b + 1) * kBlock;
+        });
+        if (finished_ && b >= total_blocks_) {
+          return;
+        }
+        count = parsed_count_;
+      }
+      HashBlock(b, count, nodes);
+    }
+  }
+
+  // Only the first `count` records are read, which the parse no longer
+  // writes. A block that is whole before the parse ends stays whole.
+  void HashBlock(size_t b, size_t count, std::vector<Hash>& nodes) {
+    const absl::Span<const ExportRecord> records(parsed_->records.data(),
+                                                 count);
+    const size_t begin = b * kBlock;
+    const size_t end = std::min(count, begin + kBlock);
+    for (size_t i = begin; i < end; ++i) {
+      Hashed& h = out_.records[i];
+      ChainAndLeafHash(records[i].bytes, &h.hash, &h.leaf);
+    }
+    if (end - begin == kBlock) {
+      for (size_t i = begin; i < end; ++i) {
+        nodes[i - begin] = out_.records[i].leaf;
+      }
+      out_.blocks[b] = SubtreeRoot(absl::MakeSpan(nodes));
+      out_.clean[b] = BlockInPlace(records, out_.records.get(), parsed_->stream,
+                                   begin, end);
+    }
+  }
+
+  const ParsedExport* parsed_;
+  HashedRecords out_;
+  std::vector<std::thread> workers_;
+  bool ended_ = false;
+  std::atomic<size_t> next_{0};
+  std::mutex mu_;
+  std::condition_variable more_;
+  size_t parsed_count_ = 0;  // guarded by mu_
+  size_t total_blocks_ = 0;  // guarded by mu_; set when finished_
+  bool finished_ = false;    // guarded by mu_
+};
 
 bool ReadVarint(const char** p, const char* end, uint64_t* value) {
   uint64_t result = 0;
@@ -485,14 +557,16 @@ absl::StatusOr<VerifyReport> VerifyExport(absl::string_view data,
   if (keys.empty()) {
     return absl::InvalidArgumentError("no verifier key given");
   }
-  absl::StatusOr<ParsedExport> parsed_or = ParseExport(data);
-  if (!parsed_or.ok()) {
+  ParsedExport parsed;
+  Hasher hasher(&parsed, MaxExportRecords(data.size()), options.threads);
+  if (absl::Status s = ParseExportInto(
+          data, &parsed, [&](size_t count) { hasher.Parsed(count); });
+      !s.ok()) {
     VerifyReport report;
     report.finding = Finding::kMalformed;
-    report.detail = std::string(parsed_or.status().message());
+    report.detail = std::string(s.message());
     return report;
   }
-  const ParsedExport& parsed = *parsed_or;
   if (parsed.checkpoints.empty()) {
     return Found(parsed,
                  parsed.complete ? Finding::kBadSignature : Finding::kTruncated,
@@ -550,8 +624,7 @@ absl::StatusOr<VerifyReport> VerifyExport(absl::string_view data,
     }
   }
 
-  const HashedRecords hashed =
-      HashAll(parsed.records, parsed.stream, options.threads);
+  const HashedRecords hashed = hasher.Finish();
   Walker walker(parsed, hashed, checkpoints);
   walker.Run();
 

@@ -10,14 +10,6 @@ void AppendBigEndian64(uint64_t value, std::string* out) {
   }
 }
 
-uint64_t ReadBigEndian64(const char* data) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) {
-    value = (value << 8) | static_cast<unsigned char>(data[i]);
-  }
-  return value;
-}
-
 bool IsValidUtf8(absl::string_view text) {
   size_t i = 0;
   while (i < text.size()) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "core/audit/export.h"
 #include "tests/audit/history.h"
 
@@ -273,8 +274,8 @@ TEST(VerifyParallelTest, ThreadsAndBlocksGiveTheSameAnswers) {
   inserted.insert(inserted.begin() + 4095, forged);
   const std::string with_forged = EncodeExport("1045", notes, inserted);
   for (int threads : {1, 2}) {
-    SCOPED_TRACE(absl::StrCat("forged before a block's end, threads ",
-                              threads));
+    SCOPED_TRACE(
+        absl::StrCat("forged before a block's end, threads ", threads));
     absl::StatusOr<VerifyReport> report =
         VerifyExport(with_forged, {signer.Verifier()}, {.threads = threads});
     ASSERT_TRUE(report.ok());
@@ -290,6 +291,53 @@ TEST(VerifyParallelTest, ThreadsAndBlocksGiveTheSameAnswers) {
       EncodeExport("1045", forked, records), {signer.Verifier()}, {});
   ASSERT_TRUE(fork.ok());
   EXPECT_EQ(fork->finding, Finding::kFork) << FormatReport(*fork);
+}
+
+TEST(VerifyParallelTest, HashingWhileParsingStopsWhereTheFileDoes) {
+  // Records are hashed while the rest of the file is parsed: a file that
+  // ends early, or turns out malformed or unsigned after thousands of
+  // records, gives the same answer with any number of threads.
+  const NoteSigner signer = *NoteSigner::Generate("prongsai.test");
+  const NoteSigner stranger = *NoteSigner::Generate("prongsai.test");
+  const std::vector<StoredRecord> records = MakeHistory("1045", 13000);
+  const std::vector<std::string> notes = {
+      SignedCheckpoint(signer, "1045", records, 13000)};
+  const std::string whole = EncodeExport("1045", notes, records);
+  absl::StatusOr<ParsedExport> parsed = ParseExport(whole);
+  ASSERT_TRUE(parsed.ok());
+  const size_t frame = parsed->records[9999].offset;
+  // Cut inside the 10,000th record's frame.
+  const std::string cut = whole.substr(0, frame + 20);
+  // An unknown frame before it.
+  std::string bad_frame = whole;
+  bad_frame.insert(frame, 1, '\x7f');
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE(absl::StrCat("threads ", threads));
+    absl::StatusOr<VerifyReport> truncated =
+        VerifyExport(cut, {signer.Verifier()}, {.threads = threads});
+    ASSERT_TRUE(truncated.ok());
+    EXPECT_EQ(truncated->finding, Finding::kTruncated)
+        << FormatReport(*truncated);
+    EXPECT_EQ(truncated->sequence, 10000u);
+
+    absl::StatusOr<VerifyReport> malformed =
+        VerifyExport(bad_frame, {signer.Verifier()}, {.threads = threads});
+    ASSERT_TRUE(malformed.ok());
+    EXPECT_EQ(malformed->finding, Finding::kMalformed)
+        << FormatReport(*malformed);
+
+    absl::StatusOr<VerifyReport> unsigned_for_key =
+        VerifyExport(whole, {stranger.Verifier()}, {.threads = threads});
+    ASSERT_TRUE(unsigned_for_key.ok());
+    EXPECT_EQ(unsigned_for_key->finding, Finding::kBadSignature)
+        << FormatReport(*unsigned_for_key);
+
+    absl::StatusOr<VerifyReport> honest =
+        VerifyExport(whole, {signer.Verifier()}, {.threads = threads});
+    ASSERT_TRUE(honest.ok());
+    EXPECT_EQ(honest->finding, Finding::kOk) << FormatReport(*honest);
+    EXPECT_EQ(honest->size, 13000u);
+  }
 }
 
 TEST(RecordHeaderTest, ReadsTheChainFieldsWithoutDecodingTheEvent) {
