@@ -109,7 +109,7 @@ absl::StatusOr<ParsedExport> ParseExport(absl::string_view data);
 // it fills, and every kParseProgressEvery records `progress` is called with
 // how many are final (`out->stream` is final by then). On an error `out`
 // holds what was parsed before it.
-inline constexpr size_t kParseProgressEvery = 4096;
+inline constexpr size_t kParseProgressEvery = 1024;
 // The most records an export of `size` bytes can hold.
 size_t MaxExportRecords(size_t size);
 absl::Status ParseExportInto(

@@ -133,11 +133,8 @@ Hash EmptyRoot() { return FastSha256(""); }
 
 Hash SubtreeRoot(absl::Span<Hash> nodes) {
   static_assert(sizeof(Hash) == kHashSize, "hashes must lie side by side");
-  static constexpr char kNodePrefix = 0x01;
-  const absl::string_view prefix(&kNodePrefix, 1);
   auto pair = [](const Hash& left) {
-    return absl::string_view(reinterpret_cast<const char*>(left.data()),
-                             2 * kHashSize);
+    return reinterpret_cast<const char*>(left.data());
   };
   for (size_t width = nodes.size(); width > 1; width /= 2) {
     // Parent j covers children 2j and 2j + 1, which lie side by side. The
@@ -150,8 +147,7 @@ Hash SubtreeRoot(absl::Span<Hash> nodes) {
     for (size_t j = 0; j < width / 2; j += 2) {
       Hash left;
       Hash right;
-      Sha256x2({prefix, pair(nodes[2 * j])}, {prefix, pair(nodes[2 * j + 2])},
-               &left, &right);
+      NodeHashx2(pair(nodes[2 * j]), pair(nodes[2 * j + 2]), &left, &right);
       nodes[j] = left;
       nodes[j + 1] = right;
     }

@@ -96,8 +96,7 @@ PRONGSAI_SHA_INLINE __m128i LoadWords(const char* p) {
 // data, the 0x80 byte and the bit length) are built here.
 class Blocks {
  public:
-  explicit Blocks(const Sha256Message& m)
-      : prefix_(m.prefix), data_(m.data) {
+  explicit Blocks(const Sha256Message& m) : prefix_(m.prefix), data_(m.data) {
     const uint64_t total = prefix_.size() + data_.size();
     whole_ = total / kBlockSize;
     const size_t rest = total % kBlockSize;
@@ -165,7 +164,6 @@ class Blocks {
   char tail_[2 * kBlockSize];
 };
 
-
 // Four rounds with message words w (already scheduled).
 PRONGSAI_SHA_INLINE void Rounds(State& s, __m128i w, int quad) {
   __m128i k = _mm_add_epi32(
@@ -191,8 +189,8 @@ PRONGSAI_SHA_INLINE void Compress1(State& s, __m128i w[4]) {
   }
 #pragma GCC unroll 12
   for (int q = 4; q < 16; ++q) {
-    w[q & 3] = Schedule(w[q & 3], w[(q + 1) & 3], w[(q + 2) & 3],
-                        w[(q + 3) & 3]);
+    w[q & 3] =
+        Schedule(w[q & 3], w[(q + 1) & 3], w[(q + 2) & 3], w[(q + 3) & 3]);
     Rounds(s, w[q & 3], q);
   }
   s.abef = _mm_add_epi32(s.abef, saved.abef);
@@ -212,10 +210,10 @@ PRONGSAI_SHA_INLINE void Compress2(State& a, __m128i wa[4], State& b,
   }
 #pragma GCC unroll 12
   for (int q = 4; q < 16; ++q) {
-    wa[q & 3] = Schedule(wa[q & 3], wa[(q + 1) & 3], wa[(q + 2) & 3],
-                         wa[(q + 3) & 3]);
-    wb[q & 3] = Schedule(wb[q & 3], wb[(q + 1) & 3], wb[(q + 2) & 3],
-                         wb[(q + 3) & 3]);
+    wa[q & 3] =
+        Schedule(wa[q & 3], wa[(q + 1) & 3], wa[(q + 2) & 3], wa[(q + 3) & 3]);
+    wb[q & 3] =
+        Schedule(wb[q & 3], wb[(q + 1) & 3], wb[(q + 2) & 3], wb[(q + 3) & 3]);
     Rounds(a, wa[q & 3], q);
     Rounds(b, wb[q & 3], q);
   }
@@ -251,6 +249,52 @@ PRONGSAI_SHA_TARGET void Sha256x2Ni(const Sha256Message& a,
     blocks_b.Load(j, wb);
     Compress1(sb, wb);
   }
+  Store(sa, out_a);
+  Store(sb, out_b);
+}
+
+// A node message is 0x01 and the 64 bytes of a pair of hashes: its first
+// block is the pair shifted right by a byte, built in registers; `last` gets
+// the first words of its second block, the pair's last byte and the 0x80
+// that ends the message.
+PRONGSAI_SHA_INLINE void NodeBlock(const char* pair, __m128i w[4],
+                                   __m128i* last) {
+  const __m128i prefix =
+      _mm_set_epi8(0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i end_mark = _mm_set_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        0, static_cast<char>(0x80), 0);
+  __m128i c[4];
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {
+    c[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pair + 16 * q));
+  }
+  w[0] = ToWords(_mm_alignr_epi8(c[0], prefix, 15));
+  w[1] = ToWords(_mm_alignr_epi8(c[1], c[0], 15));
+  w[2] = ToWords(_mm_alignr_epi8(c[2], c[1], 15));
+  w[3] = ToWords(_mm_alignr_epi8(c[3], c[2], 15));
+  *last = ToWords(_mm_or_si128(_mm_srli_si128(c[3], 15), end_mark));
+}
+
+// The parents of two pairs of nodes, side by side.
+PRONGSAI_SHA_TARGET void NodeHashx2Ni(const char* pair_a, const char* pair_b,
+                                      Hash* out_a, Hash* out_b) {
+  __m128i wa[4];
+  __m128i wb[4];
+  __m128i last_a;
+  __m128i last_b;
+  NodeBlock(pair_a, wa, &last_a);
+  NodeBlock(pair_b, wb, &last_b);
+  State sa = InitialState();
+  State sb = InitialState();
+  Compress2(sa, wa, sb, wb);
+  // The second block: the last byte, 0x80, zeros, and the length of a
+  // 65-byte message (520 bits) in the last word.
+  const __m128i length = _mm_set_epi32(65 * 8, 0, 0, 0);
+  wa[0] = last_a;
+  wb[0] = last_b;
+  wa[1] = wb[1] = wa[2] = wb[2] = _mm_setzero_si128();
+  wa[3] = wb[3] = length;
+  Compress2(sa, wa, sb, wb);
   Store(sa, out_a);
   Store(sb, out_b);
 }
@@ -298,10 +342,23 @@ void Sha256x2(const Sha256Message& a, const Sha256Message& b, Hash* out_a,
   PortableDigest(b, out_b);
 }
 
+void NodeHashx2(const char* pair_a, const char* pair_b, Hash* out_a,
+                Hash* out_b) {
+#ifdef PRONGSAI_SHA_NI
+  if (Sha256x2Accelerated()) {
+    NodeHashx2Ni(pair_a, pair_b, out_a, out_b);
+    return;
+  }
+#endif
+  static constexpr char kNodePrefix = 0x01;
+  const absl::string_view prefix(&kNodePrefix, 1);
+  PortableDigest({prefix, absl::string_view(pair_a, 2 * kHashSize)}, out_a);
+  PortableDigest({prefix, absl::string_view(pair_b, 2 * kHashSize)}, out_b);
+}
+
 void ChainAndLeafHash(absl::string_view data, Hash* chain, Hash* leaf) {
   static constexpr char kLeafPrefix = 0x00;
-  Sha256x2({{}, data}, {absl::string_view(&kLeafPrefix, 1), data}, chain,
-           leaf);
+  Sha256x2({{}, data}, {absl::string_view(&kLeafPrefix, 1), data}, chain, leaf);
 }
 
 }  // namespace prongsai

@@ -34,6 +34,12 @@ void Sha256x2(const Sha256Message& a, const Sha256Message& b, Hash* out_a,
 // SHA-256(data) and SHA-256(0x00 || data): a record's chain and leaf hashes.
 void ChainAndLeafHash(absl::string_view data, Hash* chain, Hash* leaf);
 
+// The RFC 6962 parents of two pairs of nodes: *out_a = SHA-256(0x01 ||
+// pair_a[0..64)), likewise b. Each pair is a left and a right hash side by
+// side.
+void NodeHashx2(const char* pair_a, const char* pair_b, Hash* out_a,
+                Hash* out_b);
+
 // Whether Sha256x2 runs on the SHA extensions (else on OpenSSL).
 bool Sha256x2Accelerated();
 

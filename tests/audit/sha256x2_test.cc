@@ -76,5 +76,23 @@ TEST(Sha256x2Test, HashesTwoNodesAsNodeHash) {
   EXPECT_EQ(right, NodeHash(h[2], h[3]));
 }
 
+TEST(Sha256x2Test, NodeHashx2GivesTheParentsOfTwoPairs) {
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const std::string children = RandomBytes(4 * kHashSize, 100 + seed);
+    Hash h[4];
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(HashFromBytes(
+          absl::string_view(children).substr(i * kHashSize, kHashSize),
+          &h[i]));
+    }
+    Hash left;
+    Hash right;
+    NodeHashx2(children.data(), children.data() + 2 * kHashSize, &left,
+               &right);
+    EXPECT_EQ(left, NodeHash(h[0], h[1])) << "seed " << seed;
+    EXPECT_EQ(right, NodeHash(h[2], h[3])) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace prongsai::audit
