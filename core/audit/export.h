@@ -104,14 +104,16 @@ struct ParsedExport {
 // order; a file cut short parses up to the last whole frame.
 absl::StatusOr<ParsedExport> ParseExport(absl::string_view data);
 
-// ParseExport into `out`, which the caller owns, so that it can work on the
-// first records while the rest are parsed: `out->records` never moves while
-// it fills, and every kParseProgressEvery records `progress` is called with
-// how many are final (`out->stream` is final by then). On an error `out`
-// holds what was parsed before it.
-inline constexpr size_t kParseProgressEvery = 1024;
 // The most records an export of `size` bytes can hold.
 size_t MaxExportRecords(size_t size);
+
+// ParseExport into `out`, which the caller owns, so that it can work on the
+// first records while the rest are parsed: `out->records` is reserved for
+// MaxExportRecords and never moves while it fills, and every
+// kParseProgressEvery records `progress` is called with how many are final
+// (`out->stream` is final by then). On an error `out` holds what was parsed
+// before it.
+inline constexpr size_t kParseProgressEvery = 1024;
 absl::Status ParseExportInto(
     absl::string_view data, ParsedExport* out,
     const std::function<void(size_t parsed)>& progress);

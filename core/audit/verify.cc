@@ -8,16 +8,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/audit/export.h"
 #include "core/audit/merkle.h"
 #include "core/base/memory.h"
@@ -110,11 +109,8 @@ class Hasher {
 
   // The first `count` records are parsed.
   void Parsed(size_t count) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      parsed_count_ = count;
-    }
-    more_.notify_all();
+    absl::MutexLock lock(&mu_);
+    parsed_count_ = count;
   }
 
   // The parse ended: hashes what is left, with the workers, and returns the
@@ -136,12 +132,11 @@ class Hasher {
     }
     ended_ = true;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       parsed_count_ = parsed_->records.size();
       total_blocks_ = blocks;
       finished_ = true;
     }
-    more_.notify_all();
     Work();
     for (std::thread& worker : workers_) {
       worker.join();
@@ -153,12 +148,13 @@ class Hasher {
     for (size_t b = next_.fetch_add(1);; b = next_.fetch_add(1)) {
       size_t count;
       {
-        std::unique_lock<std::mutex> lock(mu_);
         // A block is taken once the record after it is parsed (its check
         // looks one ahead), or once the parse ended.
-        more_.wait(lock, [&] {
+        auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           return finished_ || parsed_count_ > (b + 1) * kBlock;
-        });
+        };
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(&ready));
         if (finished_ && b >= total_blocks_) {
           return;
         }
@@ -194,11 +190,10 @@ class Hasher {
   std::vector<std::thread> workers_;
   bool ended_ = false;
   std::atomic<size_t> next_{0};
-  std::mutex mu_;
-  std::condition_variable more_;
-  size_t parsed_count_ = 0;  // guarded by mu_
-  size_t total_blocks_ = 0;  // guarded by mu_; set when finished_
-  bool finished_ = false;    // guarded by mu_
+  absl::Mutex mu_;
+  size_t parsed_count_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t total_blocks_ ABSL_GUARDED_BY(mu_) = 0;  // set when finished_
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 bool ReadVarint(const char** p, const char* end, uint64_t* value) {

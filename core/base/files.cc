@@ -11,6 +11,49 @@
 
 namespace prongsai {
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const std::string message =
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno));
+    return errno == ENOENT ? absl::NotFoundError(message)
+                           : absl::UnavailableError(message);
+  }
+  std::string bytes;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    bytes.resize(static_cast<size_t>(st.st_size));
+  }
+  // Reads to the end, past the size fstat gave if the file grew since.
+  size_t have = 0;
+  char probe[4096];
+  while (true) {
+    const bool full = have == bytes.size();
+    char* into = full ? probe : bytes.data() + have;
+    const size_t room = full ? sizeof(probe) : bytes.size() - have;
+    const ssize_t n = ::read(fd, into, room);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      const std::string message =
+          absl::StrCat("cannot read ", path, ": ", std::strerror(errno));
+      ::close(fd);
+      return absl::UnavailableError(message);
+    }
+    if (n == 0) {
+      break;
+    }
+    if (full) {
+      bytes.append(probe, static_cast<size_t>(n));
+    }
+    have += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  bytes.resize(have);
+  return bytes;
+}
+
 absl::Status WriteNewPrivateFile(const std::string& path,
                                  absl::string_view bytes) {
   const int fd =

@@ -1,9 +1,10 @@
-// Files that hold secrets.
+// Whole files: reading one at once, and writing files that hold secrets.
 #pragma once
 
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace prongsai {
@@ -13,5 +14,11 @@ namespace prongsai {
 // other failure the partial file is removed and the error names the path.
 absl::Status WriteNewPrivateFile(const std::string& path,
                                  absl::string_view bytes);
+
+// The whole of `path`, read with as few system calls as its size allows
+// (a stream read of a file of hundreds of megabytes costs seconds).
+// NOT_FOUND when it does not exist; UNAVAILABLE, naming the path, when it
+// cannot be read.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace prongsai

@@ -556,11 +556,17 @@ absl::Status DecodeModel(absl::string_view bytes, WriteModel* model) {
   WriteModel decoded;
   for (uint64_t s = in.Count(4); s > 0 && in.ok(); --s) {
     StreamModel& stream = decoded.streams[in.String()];
-    for (uint64_t n = in.Count(2); n > 0 && in.ok(); --n) {
+    // Sized once: growing a table of millions by doubling rehashes it over
+    // and over.
+    uint64_t n = in.Count(2);
+    stream.events.reserve(n);
+    for (; n > 0 && in.ok(); --n) {
       const uint64_t key = in.Varint();
       stream.events[key] = in.Varint();
     }
-    for (uint64_t n = in.Count(2); n > 0 && in.ok(); --n) {
+    n = in.Count(2);
+    stream.ids.reserve(n);
+    for (; n > 0 && in.ok(); --n) {
       const uint64_t key = in.Varint();
       stream.ids[key] = static_cast<uint32_t>(in.Varint());
     }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/bytes.h"
+#include "core/base/files.h"
 #include "core/base/status.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -219,18 +220,19 @@ uint64_t Ingestor::LoadState() {
   if (options_.state_path.empty()) {
     return 0;
   }
-  std::ifstream file(options_.state_path, std::ios::binary);
-  if (!file) {
-    return 0;
-  }
-  const std::string bytes((std::istreambuf_iterator<char>(file)),
-                          std::istreambuf_iterator<char>());
-  absl::StatusOr<SavedState> state = DecodeState(bytes);
   auto ignore = [&](absl::string_view why) {
     Warn(absl::StrCat("not using the saved state ", options_.state_path, ": ",
                       why, "; replaying the whole log"));
     return uint64_t{0};
   };
+  const absl::StatusOr<std::string> bytes = ReadWholeFile(options_.state_path);
+  if (absl::IsNotFound(bytes.status())) {
+    return 0;
+  }
+  if (!bytes.ok()) {
+    return ignore(bytes.status().message());
+  }
+  absl::StatusOr<SavedState> state = DecodeState(*bytes);
   if (!state.ok()) {
     return ignore(state.status().message());
   }
