@@ -1,5 +1,6 @@
 #include "core/audit/export.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -207,6 +208,9 @@ absl::Status ParseExportInto(
         out.checkpoints.push_back(body);
       }
     } else if (tag == kRecordTag) {
+      // Frames are of any length, so the hardware cannot guess where the
+      // next headers are; the bytes a few frames ahead are fetched now.
+      __builtin_prefetch(data.data() + std::min(data.size() - 1, at + 2048));
       if (!have_stream) {
         return absl::InvalidArgumentError(
             "malformed export: records before the stream frame");
