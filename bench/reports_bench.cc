@@ -272,22 +272,6 @@ void RunQueries(log::EventLog* log, projections::ProjectionRunner* runner,
   Report("as_of city overview (city replayed)", ms, cpu);
 }
 
-absl::Status CompactViews(const std::string& path) {
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Options options;
-  rocksdb::Status status = rocksdb::DB::Open(options, path, &raw);
-  if (!status.ok()) {
-    return absl::UnavailableError(status.ToString());
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::CompactRangeOptions compact;
-  compact.bottommost_level_compaction =
-      rocksdb::BottommostLevelCompaction::kForce;
-  status = db->CompactRange(compact, nullptr, nullptr);
-  return status.ok() ? absl::OkStatus()
-                     : absl::UnavailableError(status.ToString());
-}
-
 }  // namespace
 }  // namespace prongsai::bench
 
@@ -443,7 +427,7 @@ int main(int argc, char** argv) {
   // A long-running server's views are compacted in the background; compact
   // them all now and ask again.
   runner->reset();
-  bench::Die(bench::CompactViews(config.dir + "/views"), "compacting");
+  bench::Die(bench::CompactStore(config.dir + "/views"), "compacting");
   runner = projections::ProjectionRunner::Start(
       log->get(), {.path = config.dir + "/views", .background = false},
       bench::Views());
