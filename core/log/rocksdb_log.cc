@@ -380,7 +380,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   // Index and filter blocks live in a bounded cache instead of beside each
-  // open table: held there, they grow with the log (about 50 MB at 10 M
+  // open table: held there, they grow with the log (about 60 MB at 10 M
   // events). Those of level 0, which every look-up of a new event id
   // consults, stay pinned.
   table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
