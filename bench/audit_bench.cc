@@ -9,13 +9,13 @@
 // same run: SHA-256 of the whole export in one call (the raw rate), SHA-256
 // of each record once, the hashing a verifier cannot avoid (each record's
 // chain hash and leaf hash, computed together, and the tree's node hashes),
-// VerifyExport
-// with one thread and with one per core, and VerifyExportFile (what
-// `prongsai verify` runs) on the export written to a file, which then sits in
-// the page cache. Medians over R runs.
+// the parse of the export alone, VerifyExport with one thread and with one
+// per core, and VerifyExportFile (what `prongsai verify` runs) on the export
+// written to a file, which then sits in the page cache. Medians over R runs.
 //
 // Part 2 writes a stream of --stream-events records to a RocksDB log, builds
-// its merkle view with the projection runner, signs a checkpoint, and times
+// its merkle view with the projection runner, compacts both (the steady
+// state of a server that has been up a while), signs a checkpoint, and times
 // inclusion proofs for random sequences through the Audit service in-process
 // and over loopback gRPC: p50, p99 and max of the wall time, and of the CPU
 // time of the calling thread (what a proof costs, apart from waiting for a
