@@ -4,7 +4,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -232,9 +234,10 @@ class CheckpointerImpl final : public Checkpointer {
 
   void Stop() override {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(stop_mu_);
       stopping_ = true;
     }
+    stop_.notify_all();
     if (thread_.joinable()) {
       thread_.join();
     }
@@ -247,15 +250,21 @@ class CheckpointerImpl final : public Checkpointer {
         options_.warn(
             absl::StrCat("checkpoint round failed: ", made.status().message()));
       }
-      absl::MutexLock lock(&mu_);
-      const bool* stopping = &stopping_;
       // While the merkle view is still catching up with the log (a start on
       // a full log), look again soon rather than a whole interval later.
-      mu_.AwaitWithTimeout(
-          absl::Condition(stopping),
-          caught_up_ ? options_.interval
-                     : std::min(options_.interval, kCatchUpPoll));
-      if (stopping_) {
+      absl::Duration wait;
+      {
+        absl::MutexLock lock(&mu_);
+        wait = caught_up_ ? options_.interval
+                          : std::min(options_.interval, kCatchUpPoll);
+      }
+      // A plain condition variable, as in the RocksDB log: a timed
+      // absl::Mutex wait of the abseil this builds with can miss both its
+      // wake-up and its timeout, and Stop would then wait forever.
+      std::unique_lock<std::mutex> lock(stop_mu_);
+      if (stop_.wait_for(
+              lock, absl::ToChronoNanoseconds(std::min(wait, absl::Hours(24))),
+              [this] { return stopping_; })) {
         return;
       }
     }
@@ -419,7 +428,9 @@ class CheckpointerImpl final : public Checkpointer {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> refusals_ ABSL_GUARDED_BY(mu_);
   uint64_t city_count_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex stop_mu_;
+  std::condition_variable stop_;
+  bool stopping_ = false;  // guarded by stop_mu_
   // Whether the last round saw the merkle view at the log's end.
   bool caught_up_ ABSL_GUARDED_BY(mu_) = true;
   std::thread thread_;

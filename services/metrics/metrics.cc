@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -43,10 +45,10 @@ class Exposition {
   }
 
   // A sample of the current family; labels are name/value pairs.
-  void Sample(double value,
-              std::initializer_list<std::pair<absl::string_view,
-                                              absl::string_view>>
-                  labels = {}) {
+  void Sample(
+      double value,
+      std::initializer_list<std::pair<absl::string_view, absl::string_view>>
+          labels = {}) {
     out_ += name_;
     if (labels.size() > 0) {
       out_ += '{';
@@ -215,8 +217,7 @@ void WriteIngest(ingest::Ingestor& ingestor, Exposition& out) {
   out.Sample(c.stopped_after_failure ? 0 : 1);
 }
 
-void WriteProjections(projections::ProjectionRunner& runner,
-                      Exposition& out) {
+void WriteProjections(projections::ProjectionRunner& runner, Exposition& out) {
   const std::vector<projections::ProjectionStatus> statuses = runner.Status();
   out.Family("prongsai_projection_position", "gauge",
              "Last log position the view consumed.");
@@ -406,8 +407,8 @@ class MetricsServerImpl final : public MetricsServer {
     if (colon == absl::string_view::npos ||
         !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
         port > 65535) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--metrics-listen: \"", listen, "\" is not host:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--metrics-listen: \"", listen, "\" is not host:port"));
     }
     std::string host(listen.substr(0, colon));
     if (host.empty()) {
@@ -429,13 +430,22 @@ class MetricsServerImpl final : public MetricsServer {
       return absl::UnavailableError(
           absl::StrCat("could not listen for metrics on ", listen));
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      listen_returned_ = true;
+    });
     return absl::OkStatus();
   }
 
   int port() const override { return port_; }
 
   void Stop() override {
+    // cpp-httplib's stop() does nothing until the listening thread has
+    // marked the server running, and that thread would then accept forever:
+    // a Stop right after the start waits for it first.
+    while (thread_.joinable() && !server_.is_running() && !listen_returned_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     server_.stop();
     if (thread_.joinable()) {
       thread_.join();
@@ -447,6 +457,7 @@ class MetricsServerImpl final : public MetricsServer {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
 };
 
 }  // namespace

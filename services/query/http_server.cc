@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -141,6 +143,12 @@ class HttpServerImpl final : public HttpServer {
   int port() const override { return port_; }
 
   void Stop() override {
+    // cpp-httplib's stop() does nothing until the listening thread has
+    // marked the server running, and that thread would then accept forever:
+    // a Stop right after the start waits for it first.
+    while (thread_.joinable() && !server_->is_running() && !listen_returned_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     server_->stop();
     if (thread_.joinable()) {
       thread_.join();
@@ -176,7 +184,10 @@ class HttpServerImpl final : public HttpServer {
       return absl::UnavailableError(
           absl::StrCat("could not listen for HTTP on ", options_.listen));
     }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_->listen_after_bind();
+      listen_returned_ = true;
+    });
     return absl::OkStatus();
   }
 
@@ -429,6 +440,7 @@ class HttpServerImpl final : public HttpServer {
   const HttpOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
   int port_ = 0;
 };
 
