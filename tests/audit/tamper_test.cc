@@ -19,8 +19,9 @@ namespace {
 constexpr int kRecords = 300;
 
 // The key layout of the embedded log (core/log/rocksdb_log.cc):
-//   'p' pos(8)              -> hash(32) seq(8) stream_len(1) stream record
-//   's' stream '\0' seq(8)  -> pos(8)
+//   'p' pos(8)  -> hash(32) seq(8) len(1) stream [fingerprint(32)] record
+//   's' stream '\0' first_seq(8) -> pos(8) count(8), or pos(8) for one
+// The tampering works on an index of one entry per record (SplitRuns).
 std::string PositionKey(uint64_t position) {
   std::string key(1, 'p');
   AppendBigEndian64(position, &key);
@@ -54,6 +55,7 @@ class RawLog {
                                &families_, &raw);
     EXPECT_TRUE(status.ok()) << status.ToString();
     db_.reset(raw);
+    SplitRuns();
   }
   ~RawLog() {
     for (rocksdb::ColumnFamilyHandle* family : families_) {
@@ -72,6 +74,31 @@ class RawLog {
   }
   void Delete(const std::string& key) {
     ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), key).ok());
+  }
+
+  // Rewrites each run of the stream index as one entry per record.
+  void SplitRuns() {
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek("s"); it->Valid() && it->key()[0] == 's'; it->Next()) {
+      if (it->value().size() != 16) {
+        continue;
+      }
+      const std::string key = it->key().ToString();
+      const uint64_t first = ReadBigEndian64(key.data() + key.size() - 8);
+      const uint64_t position = ReadBigEndian64(it->value().data());
+      const uint64_t count = ReadBigEndian64(it->value().data() + 8);
+      batch.Delete(key);
+      for (uint64_t i = 0; i < count; ++i) {
+        std::string one = key.substr(0, key.size() - 8);
+        AppendBigEndian64(first + i, &one);
+        std::string value;
+        AppendBigEndian64(position + i, &value);
+        batch.Put(one, value);
+      }
+    }
+    ASSERT_TRUE(db_->Write(rocksdb::WriteOptions(), &batch).ok());
   }
 
   uint64_t PositionOf(uint64_t sequence) {
