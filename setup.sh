@@ -17,6 +17,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   librdkafka-dev librocksdb-dev libabsl-dev libssl-dev
   libcpp-httplib-dev nlohmann-json3-dev libxlsxwriter-dev libspdlog-dev
+  libjemalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev kcat python3-grpcio python3-protobuf python3-yaml
   clang-14 libclang-rt-14-dev
