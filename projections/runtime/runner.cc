@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -45,6 +47,9 @@ constexpr char kFrontierKey[] = "f";
 constexpr char kRejectedPrefix = 'r';
 
 constexpr absl::Duration kIdleWait = absl::Milliseconds(200);
+// Longest a read-your-writes wait sleeps before it looks at the positions
+// again, should no batch wake it.
+constexpr absl::Duration kWaitSlice = absl::Milliseconds(50);
 
 rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
 absl::string_view ToView(const rocksdb::Slice& s) {
@@ -422,11 +427,26 @@ class Runner final : public ProjectionRunner {
   }
 
   bool WaitForPosition(uint64_t position, absl::Time deadline) override {
-    absl::MutexLock lock(&mu_);
-    auto reached = [this, position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return MinPositionLocked(/*with_rebuilding=*/true) >= position;
-    };
-    return mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+    // A plain condition variable: abseil's timed Await can miss its
+    // deadline. Woken after each batch, and every kWaitSlice in case a
+    // position moved elsewhere (a rebuild swapped in, a view failed).
+    std::unique_lock<std::mutex> lock(advanced_mu_);
+    while (true) {
+      {
+        absl::MutexLock state(&mu_);
+        if (MinPositionLocked(/*with_rebuilding=*/true) >= position) {
+          return true;
+        }
+      }
+      const absl::Time now = absl::Now();
+      if (now >= deadline) {
+        return false;
+      }
+      const uint64_t seen = advances_;
+      advanced_.wait_until(lock,
+                           absl::ToChronoTime(std::min(deadline, now + kWaitSlice)),
+                           [&] { return advances_ != seen; });
+    }
   }
 
   absl::Status Rebuild(absl::string_view name,
@@ -880,15 +900,22 @@ class Runner final : public ProjectionRunner {
     last_batch_nanos_.store(absl::ToUnixNanos(batch_end),
                             std::memory_order_relaxed);
 
-    absl::MutexLock lock(&mu_);
-    for (Slot* slot : active) {
-      slot->position = std::max(slot->position, last);
+    {
+      absl::MutexLock lock(&mu_);
+      for (Slot* slot : active) {
+        slot->position = std::max(slot->position, last);
+      }
+      frontier_ = frontier;
+      chain_ = std::move(chain);
+      for (RejectedRecord& r : refused) {
+        rejected_.emplace(r.position, std::move(r));
+      }
     }
-    frontier_ = frontier;
-    chain_ = std::move(chain);
-    for (RejectedRecord& r : refused) {
-      rejected_.emplace(r.position, std::move(r));
+    {
+      std::lock_guard<std::mutex> lock(advanced_mu_);
+      ++advances_;
     }
+    advanced_.notify_all();
     return true;
   }
 
@@ -905,6 +932,11 @@ class Runner final : public ProjectionRunner {
   absl::flat_hash_map<std::string, ChainHead> chain_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, RejectedRecord> rejected_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Counts committed batches, for WaitForPosition. Never held with mu_
+  // except by WaitForPosition, which takes mu_ inside it.
+  std::mutex advanced_mu_;
+  std::condition_variable advanced_;
+  uint64_t advances_ = 0;
   // Tallies for Counters(); relaxed, each on its own.
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> records_{0};
