@@ -8,7 +8,6 @@
 
 #include <csignal>
 #include <iostream>
-#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +16,7 @@
 #include "core/security/guard.h"
 #include "services/cli/dial.h"
 #include "services/cli/security_commands.h"
+#include "services/http/listener.h"
 #include "services/oss_bridge/bridge.h"
 #include "services/oss_bridge/dead_letter.h"
 #include "services/oss_bridge/grpc_service.h"
@@ -247,7 +247,8 @@ int RunOssBridge(const Args& args) {
     std::cerr << "error: could not listen on " << args.get("listen") << "\n";
     return kExitError;
   }
-  std::thread http_thread([&http] { http->listen_after_bind(); });
+  http::Listener listener;
+  listener.Start(*http);
 
   oss::OssBridgeService service(&bridge, guard->get());
   std::unique_ptr<grpc::Server> grpc_server;
@@ -262,8 +263,7 @@ int RunOssBridge(const Args& args) {
     grpc_server = builder.BuildAndStart();
     if (grpc_server == nullptr || grpc_port == 0) {
       std::cerr << "error: could not listen on " << grpc_listen << "\n";
-      http->stop();
-      http_thread.join();
+      listener.Stop();
       return kExitError;
     }
   }
@@ -286,8 +286,7 @@ int RunOssBridge(const Args& args) {
   std::cout << "prongsai oss-bridge: "
             << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
             << std::endl;
-  http->stop();
-  http_thread.join();
+  listener.Stop();
   if (grpc_server != nullptr) {
     grpc_server->Shutdown(std::chrono::system_clock::now() +
                           std::chrono::seconds(5));

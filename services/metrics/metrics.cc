@@ -5,11 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -24,6 +21,7 @@
 #include "projections/runtime/runner.h"
 #include "prongsai/v1/record.pb.h"
 #include "services/audit/checkpointer.h"
+#include "services/http/listener.h"
 #include "services/ingest/ingestor.h"
 
 #ifndef PRONGSAI_VERSION
@@ -430,34 +428,19 @@ class MetricsServerImpl final : public MetricsServer {
       return absl::UnavailableError(
           absl::StrCat("could not listen for metrics on ", listen));
     }
-    thread_ = std::thread([this] {
-      server_.listen_after_bind();
-      listen_returned_ = true;
-    });
+    listener_.Start(server_);
     return absl::OkStatus();
   }
 
   int port() const override { return port_; }
 
-  void Stop() override {
-    // cpp-httplib's stop() does nothing until the listening thread has
-    // marked the server running, and that thread would then accept forever:
-    // a Stop right after the start waits for it first.
-    while (thread_.joinable() && !server_.is_running() && !listen_returned_) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    server_.stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
+  void Stop() override { listener_.Stop(); }
 
  private:
   const MetricsSources sources_;
   httplib::Server server_;
   int port_ = 0;
-  std::thread thread_;
-  std::atomic<bool> listen_returned_{false};
+  http::Listener listener_;
 };
 
 }  // namespace

@@ -2,11 +2,8 @@
 
 #include <httplib.h>
 
-#include <atomic>
-#include <chrono>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -16,6 +13,7 @@
 #include "core/domain/calendar.h"
 #include "core/security/http_guard.h"
 #include "core/security/policy.h"
+#include "services/http/listener.h"
 #include "services/query/render.h"
 
 namespace prongsai::query {
@@ -142,18 +140,7 @@ class HttpServerImpl final : public HttpServer {
 
   int port() const override { return port_; }
 
-  void Stop() override {
-    // cpp-httplib's stop() does nothing until the listening thread has
-    // marked the server running, and that thread would then accept forever:
-    // a Stop right after the start waits for it first.
-    while (thread_.joinable() && !server_->is_running() && !listen_returned_) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    server_->stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
+  void Stop() override { listener_.Stop(); }
 
   absl::Status Bind() {
     const size_t colon = options_.listen.rfind(':');
@@ -184,10 +171,7 @@ class HttpServerImpl final : public HttpServer {
       return absl::UnavailableError(
           absl::StrCat("could not listen for HTTP on ", options_.listen));
     }
-    thread_ = std::thread([this] {
-      server_->listen_after_bind();
-      listen_returned_ = true;
-    });
+    listener_.Start(*server_);
     return absl::OkStatus();
   }
 
@@ -439,8 +423,7 @@ class HttpServerImpl final : public HttpServer {
   projections::ProjectionRunner* const runner_;
   const HttpOptions options_;
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  std::atomic<bool> listen_returned_{false};
+  http::Listener listener_;
   int port_ = 0;
 };
 
