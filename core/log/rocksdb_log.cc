@@ -352,7 +352,9 @@ class RocksDbLog final : public EventLog {
     {
       std::lock_guard<std::mutex> lock(index_mu_);
       for (size_t i = 0; i < n; ++i) {
-        positions[i] = HeldPosition(hashes[i]);
+        if (!event_ids[i].empty()) {
+          positions[i] = HeldPosition(hashes[i]);
+        }
       }
     }
     std::vector<size_t> rest;
@@ -735,12 +737,19 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   // Index and filter blocks live in a bounded cache instead of beside each
-  // open table: held there, they grow with the log (about 60 MB at 10 M
-  // events). Those of level 0, which every look-up of a new event id
-  // consults, stay pinned.
+  // open table, where they would grow with the log (about 60 MB at 10 M
+  // events). They are partitioned: a look-up loads one small partition,
+  // where a large table's whole filter (megabytes, for millions of event
+  // ids) would be more than a cache shard holds, be evicted at once and be
+  // read from the file again by the next look-up. The partitions' own
+  // indexes stay pinned, and so does all of level 0, which every look-up of
+  // a new event id consults.
   table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.pin_top_level_index_and_filter = true;
   // This build's CRC32C is the portable one; XXH3 checks a table block for
   // a fraction of its cost. (Older tables keep the checksum they name.)
   table.checksum = rocksdb::kXXH3;
