@@ -184,7 +184,9 @@ absl::StatusOr<std::optional<EventRef>> FoundLegacyEvent(
   return ref;
 }
 
-std::string SliceText(absl::string_view text) { return std::string(text); }
+absl::string_view View(const rocksdb::Slice& slice) {
+  return absl::string_view(slice.data(), slice.size());
+}
 
 class RocksDbLog final : public EventLog {
  public:
@@ -433,11 +435,7 @@ class RocksDbLog final : public EventLog {
     if (!runs->Valid() || !runs->key().starts_with(prefix)) {
       runs->Seek(from);
     }
-    rocksdb::ReadOptions scan;
-    const std::string upper(1, kPositionPrefix + 1);
-    rocksdb::Slice upper_slice(upper);
-    scan.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> records(db_->NewIterator(scan));
+    std::unique_ptr<rocksdb::Iterator> records = NewRecordIterator();
     for (; runs->Valid() && runs->key().starts_with(prefix); runs->Next()) {
       ASSIGN_OR_RETURN(Run run, DecodeRun(stream, runs->key(), runs->value()));
       const uint64_t skip = from_sequence > run.first_sequence
@@ -458,10 +456,8 @@ class RocksDbLog final : public EventLog {
               " is indexed at position ", position,
               ", which holds no record"));
         }
-        ASSIGN_OR_RETURN(
-            LogEntry entry,
-            DecodeEntry(position, absl::string_view(records->value().data(),
-                                                    records->value().size())));
+        ASSIGN_OR_RETURN(LogEntry entry,
+                         DecodeEntry(position, View(records->value())));
         if (!visit(entry)) {
           return absl::OkStatus();
         }
@@ -472,17 +468,11 @@ class RocksDbLog final : public EventLog {
 
   absl::Status Scan(uint64_t from_position,
                     const EntryVisitor& visit) override {
-    rocksdb::ReadOptions options;
-    const std::string upper(1, kPositionPrefix + 1);
-    rocksdb::Slice upper_slice(upper);
-    options.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+    std::unique_ptr<rocksdb::Iterator> it = NewRecordIterator();
     for (it->Seek(PositionKey(from_position)); it->Valid(); it->Next()) {
       const uint64_t position = ReadBigEndian64(it->key().data() + 1);
-      ASSIGN_OR_RETURN(
-          LogEntry entry,
-          DecodeEntry(position, absl::string_view(it->value().data(),
-                                                  it->value().size())));
+      ASSIGN_OR_RETURN(LogEntry entry,
+                       DecodeEntry(position, View(it->value())));
       if (!visit(entry)) {
         return absl::OkStatus();
       }
@@ -506,6 +496,15 @@ class RocksDbLog final : public EventLog {
 
  private:
   using HeldIds = absl::flat_hash_map<uint64_t, uint64_t>;
+
+  // An iterator over the records ('p' keys) only.
+  std::unique_ptr<rocksdb::Iterator> NewRecordIterator() {
+    static const std::string kEnd(1, kPositionPrefix + 1);
+    static const rocksdb::Slice kEndSlice(kEnd);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &kEndSlice;
+    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options));
+  }
 
   void HoldId(absl::string_view event_id, uint64_t position)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
@@ -565,7 +564,7 @@ class RocksDbLog final : public EventLog {
           "the record at position ", position, " has no event fingerprint"));
     }
     EventRef ref;
-    ref.stream = SliceText(stored.entry.stream);
+    ref.stream = std::string(stored.entry.stream);
     ref.sequence = stored.entry.sequence;
     ref.position = position;
     std::memcpy(ref.fingerprint.data(), stored.fingerprint.data(), kHashSize);
