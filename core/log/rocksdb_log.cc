@@ -151,9 +151,9 @@ absl::StatusOr<StoredEntry> DecodeStored(uint64_t position,
     return truncated();
   }
   entry.stream = value.substr(kEntryHeader, stream_len);
-  stored.fingerprint =
-      value.substr(kEntryHeader + stream_len, fingerprint_len);
-  entry.record_bytes = value.substr(kEntryHeader + stream_len + fingerprint_len);
+  stored.fingerprint = value.substr(kEntryHeader + stream_len, fingerprint_len);
+  entry.record_bytes =
+      value.substr(kEntryHeader + stream_len + fingerprint_len);
   return stored;
 }
 
@@ -228,8 +228,8 @@ class RocksDbLog final : public EventLog {
     uint64_t through = 0;
     {
       std::string value;
-      rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), index_,
-                                        kIndexedThroughKey, &value);
+      rocksdb::Status status =
+          db_->Get(rocksdb::ReadOptions(), index_, kIndexedThroughKey, &value);
       if (status.ok() && value.size() == 8) {
         through = ReadBigEndian64(value.data());
       } else if (!status.IsNotFound()) {
@@ -269,8 +269,8 @@ class RocksDbLog final : public EventLog {
     // it by doubling would copy it over and over.
     size_t bytes = 64;
     for (const PendingRecord& record : records) {
-      bytes += record.bytes.size() + 2 * record.stream.size() +
-               2 * kHashSize + 64;
+      bytes +=
+          record.bytes.size() + 2 * record.stream.size() + 2 * kHashSize + 64;
     }
     rocksdb::WriteBatch batch(bytes);
     std::string value;
@@ -281,7 +281,8 @@ class RocksDbLog final : public EventLog {
       value.append(reinterpret_cast<const char*>(record.hash.data()),
                    kHashSize);
       AppendBigEndian64(record.sequence, &value);
-      value.push_back(static_cast<char>(record.stream.size() | kHasFingerprint));
+      value.push_back(
+          static_cast<char>(record.stream.size() | kHasFingerprint));
       value.append(record.stream);
       value.append(reinterpret_cast<const char*>(record.fingerprint.data()),
                    kHashSize);
@@ -295,8 +296,7 @@ class RocksDbLog final : public EventLog {
     // One stream-index entry per run of a stream's records.
     for (size_t i = 0; i < records.size();) {
       size_t end = i + 1;
-      while (end < records.size() &&
-             records[end].stream == records[i].stream &&
+      while (end < records.size() && records[end].stream == records[i].stream &&
              records[end].sequence == records[end - 1].sequence + 1) {
         ++end;
       }
@@ -453,8 +453,7 @@ class RocksDbLog final : public EventLog {
                                     absl::StrCat("reading stream ", stream)));
           return absl::DataLossError(absl::StrCat(
               "stream ", stream, ": sequence ", run.first_sequence + k,
-              " is indexed at position ", position,
-              ", which holds no record"));
+              " is indexed at position ", position, ", which holds no record"));
         }
         ASSIGN_OR_RETURN(LogEntry entry,
                          DecodeEntry(position, View(records->value())));
@@ -586,9 +585,8 @@ class RocksDbLog final : public EventLog {
     db_->MultiGet(rocksdb::ReadOptions(), legacy_ids_, n, slices.data(),
                   values.data(), statuses.data());
     for (size_t j = 0; j < n; ++j) {
-      ASSIGN_OR_RETURN(out[at[j]],
-                       FoundLegacyEvent(event_ids[at[j]], statuses[j],
-                                        values[j]));
+      ASSIGN_OR_RETURN(out[at[j]], FoundLegacyEvent(event_ids[at[j]],
+                                                    statuses[j], values[j]));
     }
     return absl::OkStatus();
   }
@@ -627,9 +625,8 @@ class RocksDbLog final : public EventLog {
   void IndexLoop() {
     std::unique_lock<std::mutex> lock(index_mu_);
     while (true) {
-      index_cv_.wait(lock, [&] {
-        return closing_ || active_.size() >= index_batch_;
-      });
+      index_cv_.wait(
+          lock, [&] { return closing_ || active_.size() >= index_batch_; });
       if (sealed_.empty()) {
         if (active_.empty()) {
           return;  // closing, and nothing is left
@@ -706,9 +703,9 @@ absl::Status MoveLegacyEventIds(rocksdb::DB* db,
       for (it->Seek(begin); it->Valid() && moved < 10'000; it->Next()) {
         const rocksdb::Slice key = it->key();
         const absl::string_view event_id(key.data() + 1, key.size() - 1);
-        RETURN_IF_ERROR(FromRocks(
-            batch.Put(ids, LegacyEventKey(event_id), it->value()),
-            "moving an id"));
+        RETURN_IF_ERROR(
+            FromRocks(batch.Put(ids, LegacyEventKey(event_id), it->value()),
+                      "moving an id"));
         RETURN_IF_ERROR(FromRocks(batch.Delete(key), "moving an id"));
         ++moved;
       }
@@ -762,13 +759,11 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
   // under 'e' (moved to event_ids first); event_ids; or event_index.
   std::vector<std::string> existing;
   const bool exists =
-      rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing)
-          .ok();
+      rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).ok();
   auto has = [&](absl::string_view name) {
     return std::find(existing.begin(), existing.end(), name) != existing.end();
   };
-  const bool legacy =
-      exists && (has(kLegacyIdsFamily) || !has(kIndexFamily));
+  const bool legacy = exists && (has(kLegacyIdsFamily) || !has(kIndexFamily));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, records}, {kIndexFamily, index}};
@@ -800,8 +795,8 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
   std::filesystem::remove_all(staging, error);
   if (!std::filesystem::create_directories(staging, error) && error) {
     close_families();
-    return absl::InternalError(absl::StrCat(
-        "creating ", staging, ": ", error.message()));
+    return absl::InternalError(
+        absl::StrCat("creating ", staging, ": ", error.message()));
   }
 
   // The last position is recovered from the stored records themselves.
@@ -820,9 +815,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbLog(
       last = ReadBigEndian64(it->key().data() + 1);
     }
   }
-  auto log = std::make_unique<RocksDbLog>(
-      std::move(db), std::move(families), rocksdb::Options(db_options, index),
-      staging, options, last);
+  auto log = std::make_unique<RocksDbLog>(std::move(db), std::move(families),
+                                          rocksdb::Options(db_options, index),
+                                          staging, options, last);
   RETURN_IF_ERROR(log->Start());
   return log;
 }

@@ -443,9 +443,9 @@ class Runner final : public ProjectionRunner {
         return false;
       }
       const uint64_t seen = advances_;
-      advanced_.wait_until(lock,
-                           absl::ToChronoTime(std::min(deadline, now + kWaitSlice)),
-                           [&] { return advances_ != seen; });
+      advanced_.wait_until(
+          lock, absl::ToChronoTime(std::min(deadline, now + kWaitSlice)),
+          [&] { return advances_ != seen; });
     }
   }
 

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -261,7 +260,8 @@ TEST_F(RocksDbLogTest, FindsEveryIdAcrossIndexFiles) {
       std::vector<PendingRecord> batch;
       for (int i = 0; i < kPerWrite; ++i) {
         ++sequence;
-        batch.push_back(Record("1045", sequence, "t" + std::to_string(sequence)));
+        batch.push_back(
+            Record("1045", sequence, "t" + std::to_string(sequence)));
       }
       ASSERT_TRUE(log->Write(batch).ok());
     }
@@ -277,8 +277,8 @@ TEST_F(RocksDbLogTest, IdsOfRecordsPastTheIndexSurviveACrash) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto log = OpenRocksDbLog({.path = dir_.Sub("log"),
-                               .ids_per_index_file = 1000});
+    auto log =
+        OpenRocksDbLog({.path = dir_.Sub("log"), .ids_per_index_file = 1000});
     if (!log.ok()) {
       _exit(2);
     }
