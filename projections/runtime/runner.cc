@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -47,6 +49,9 @@ constexpr char kFrontierKey[] = "f";
 constexpr char kRejectedPrefix = 'r';
 
 constexpr absl::Duration kIdleWait = absl::Milliseconds(200);
+// The background feeder's nice value (0 is the default; higher runs less
+// when threads compete for a core).
+constexpr int kFeederNice = 5;
 // Longest a read-your-writes wait sleeps before it looks at the positions
 // again, should no batch wake it.
 constexpr absl::Duration kWaitSlice = absl::Milliseconds(50);
@@ -408,7 +413,14 @@ class Runner final : public ProjectionRunner {
   }
 
   void StartBackground() {
-    feeder_ = std::thread([this] { Follow(); });
+    feeder_ = std::thread([this] {
+      // Below the ingest's threads: when the cores are all busy, appends are
+      // answered first and the views follow (a read at a position waits for
+      // them). Only this thread's priority changes; if it cannot, nothing
+      // else does.
+      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kFeederNice);
+      Follow();
+    });
   }
 
   absl::Status CatchUp(
