@@ -1212,26 +1212,40 @@ absl::Status KafkaLog::Recover(absl::Duration timeout) {
 
 absl::Status KafkaLog::CatchUp(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
+  // The end of every partition in one request per broker: a watermark query
+  // per partition is a round trip each (2.4 s for 64 partitions on the mock
+  // cluster).
   std::vector<int64_t> targets(partitions_, 0);
-  for (int p = 0; p < partitions_; ++p) {
-    while (true) {
-      int64_t low = 0;
-      int64_t high = 0;
-      const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-          consumer_.get(), options_.topic.c_str(), p, &low, &high,
-          ToMillis(deadline - absl::Now()));
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        targets[p] = high;
-        break;
-      }
-      // A leader that moved or a broker that is restarting: ask again.
-      if (CodeFor(err) != absl::StatusCode::kUnavailable ||
-          absl::Now() + absl::Milliseconds(100) >= deadline) {
-        return FromKafka(err, absl::StrCat("reading the end of ",
-                                           options_.topic, " [", p, "]"));
-      }
-      absl::SleepFor(absl::Milliseconds(100));
+  while (true) {
+    PartitionList ends(rd_kafka_topic_partition_list_new(partitions_));
+    for (int p = 0; p < partitions_; ++p) {
+      rd_kafka_topic_partition_list_add(ends.get(), options_.topic.c_str(), p)
+          ->offset = RD_KAFKA_OFFSET_END;
     }
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
+        consumer_.get(), ends.get(), ToMillis(deadline - absl::Now()));
+    int failed = -1;
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < ends->cnt; ++i) {
+      const rd_kafka_topic_partition_t& end = ends->elems[i];
+      if (end.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = end.err;
+        failed = end.partition;
+      } else if (end.partition >= 0 && end.partition < partitions_) {
+        targets[end.partition] = end.offset;
+      }
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      break;
+    }
+    // A leader that moved or a broker that is restarting: ask again.
+    if (CodeFor(err) != absl::StatusCode::kUnavailable ||
+        absl::Now() + absl::Milliseconds(100) >= deadline) {
+      return FromKafka(
+          err,
+          absl::StrCat("reading the end of ", options_.topic,
+                       failed >= 0 ? absl::StrCat(" [", failed, "]") : ""));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
   }
   absl::MutexLock lock(&progress_mu_);
   auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(progress_mu_) {
