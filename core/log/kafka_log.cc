@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -510,6 +512,11 @@ class KafkaLog final : public KafkaEventLog {
   std::vector<int64_t> reached_ ABSL_GUARDED_BY(progress_mu_);
   absl::Status consumer_status_ ABSL_GUARDED_BY(progress_mu_);
   absl::Time last_offsets_save_ ABSL_GUARDED_BY(progress_mu_);
+  // Counts consumed batches, for CatchUp's wait. Never held with
+  // progress_mu_ except by that wait, which takes progress_mu_ inside it.
+  std::mutex progress_wait_mu_;
+  std::condition_variable progress_cv_;
+  uint64_t progress_changes_ = 0;
 
   // Committed writes of this instance on their way into the replica, oldest
   // first. Positions are given out at queueing, under apply_mu_, and the
@@ -1247,7 +1254,6 @@ absl::Status KafkaLog::CatchUp(absl::Duration timeout) {
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  absl::MutexLock lock(&progress_mu_);
   auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(progress_mu_) {
     if (!consumer_status_.ok()) {
       return true;
@@ -1259,7 +1265,29 @@ absl::Status KafkaLog::CatchUp(absl::Duration timeout) {
     }
     return true;
   };
-  progress_mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
+  // A plain condition variable: abseil's timed Await can miss its deadline.
+  // Woken after each consumed batch, and every 50 ms regardless.
+  {
+    std::unique_lock<std::mutex> wait(progress_wait_mu_);
+    while (true) {
+      {
+        absl::MutexLock lock(&progress_mu_);
+        if (done()) {
+          break;
+        }
+      }
+      const absl::Time now = absl::Now();
+      if (now >= deadline) {
+        break;
+      }
+      const uint64_t seen = progress_changes_;
+      progress_cv_.wait_until(
+          wait,
+          absl::ToChronoTime(std::min(deadline, now + absl::Milliseconds(50))),
+          [&] { return progress_changes_ != seen; });
+    }
+  }
+  absl::MutexLock lock(&progress_mu_);
   RETURN_IF_ERROR(consumer_status_);
   for (int p = 0; p < partitions_; ++p) {
     if (reached_[p] < targets[p]) {
@@ -1493,26 +1521,33 @@ void KafkaLog::ApplyBatch(std::vector<MessageHandle>& batch) {
       }
     }
   }
-  absl::MutexLock lock(&progress_mu_);
-  if (!failure.ok()) {
-    // The replica cannot take writes: stop consuming rather than skip
-    // records. Reads still answer with what it holds.
-    consumer_status_ = failure;
-    context_.Warn(failure.message());
-    stopping_.store(true);
-    return;
-  }
-  for (const auto& [partition, offset] : next) {
-    if (partition >= 0 && partition < partitions_) {
-      next_offset_[partition] = std::max(next_offset_[partition], offset);
-      reached_[partition] = std::max(reached_[partition], offset);
+  {
+    absl::MutexLock lock(&progress_mu_);
+    if (!failure.ok()) {
+      // The replica cannot take writes: stop consuming rather than skip
+      // records. Reads still answer with what it holds.
+      consumer_status_ = failure;
+      context_.Warn(failure.message());
+      stopping_.store(true);
+    } else {
+      for (const auto& [partition, offset] : next) {
+        if (partition >= 0 && partition < partitions_) {
+          next_offset_[partition] = std::max(next_offset_[partition], offset);
+          reached_[partition] = std::max(reached_[partition], offset);
+        }
+      }
+      for (const auto& [partition, offset] : reached) {
+        if (partition >= 0 && partition < partitions_) {
+          reached_[partition] = std::max(reached_[partition], offset);
+        }
+      }
     }
   }
-  for (const auto& [partition, offset] : reached) {
-    if (partition >= 0 && partition < partitions_) {
-      reached_[partition] = std::max(reached_[partition], offset);
-    }
+  {
+    std::lock_guard<std::mutex> lock(progress_wait_mu_);
+    ++progress_changes_;
   }
+  progress_cv_.notify_all();
 }
 
 absl::StatusOr<KafkaLog::Verdict> KafkaLog::Check(
