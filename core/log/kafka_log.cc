@@ -65,7 +65,9 @@ using PartitionList =
 using MetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 using KafkaString = std::unique_ptr<char, KafkaDeleter>;
 
-constexpr size_t kMaxStreamName = 255;
+// As in the local replica (the embedded log), so that nothing committed to
+// Kafka is refused by the replica afterwards.
+constexpr size_t kMaxStreamName = 127;
 constexpr int kConsumeBatch = 2000;
 // Rejected() keeps the first ones; every one is also warned about.
 constexpr size_t kMaxRejectedKept = 10'000;
