@@ -322,6 +322,9 @@ void Ingestor::Stop() {
       return;
     }
     stopping_ = true;
+    // An append written on its caller's thread finishes first.
+    mu_.Await(absl::Condition(
+        +[](bool* busy) { return !*busy; }, &inline_));
   }
   if (stager_.joinable()) {
     stager_.join();
@@ -380,6 +383,9 @@ void Ingestor::AppendAsync(const v1::AppendRequest* request, Done done) {
   pending.request = request;
   pending.done = std::move(done);
   Prepare(pending);
+  if (AppendInline(pending)) {
+    return;
+  }
   absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
@@ -463,7 +469,8 @@ void Ingestor::StageLoop() {
       // Stage the next group while the previous one is written, but no
       // further ahead: its callers are better served by a bigger group.
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stopping_ || (!queue_.empty() && staged_.size() < 2);
+        return stopping_ ||
+               (!queue_.empty() && staged_.size() < 2 && !inline_);
       };
       mu_.Await(absl::Condition(&ready));
       if (stopping_) {
@@ -486,6 +493,7 @@ void Ingestor::StageLoop() {
         }
         continue;
       }
+      staging_ = true;
     }
     const size_t n = group->pending.size();
     group->statuses.resize(n);
@@ -497,6 +505,7 @@ void Ingestor::StageLoop() {
     }
     absl::MutexLock lock(&mu_);
     staged_.push_back(std::move(group));
+    staging_ = false;
   }
   for (Pending& pending : refused) {
     Finish(pending,
@@ -518,65 +527,108 @@ void Ingestor::CommitLoop() {
       }
       group = std::move(staged_.front());
       staged_.pop_front();
+      committing_ = true;
     }
-    absl::Status write_status;
+    const absl::Status write_status = WriteGroup(*group);
     {
       absl::MutexLock lock(&mu_);
-      write_status = failed_;
+      committing_ = false;
     }
-    if (write_status.ok() && !group->records.empty()) {
-      const absl::Time write_start = absl::Now();
-      absl::StatusOr<uint64_t> written = log_->Write(group->records);
-      counters_.log_writes.fetch_add(1, std::memory_order_relaxed);
-      counters_.log_write_nanos.fetch_add(
-          absl::ToInt64Nanoseconds(absl::Now() - write_start),
-          std::memory_order_relaxed);
-      if (written.ok()) {
-        counters_.records_written.fetch_add(group->records.size(),
-                                            std::memory_order_relaxed);
-      } else {
-        counters_.log_write_failures.fetch_add(1, std::memory_order_relaxed);
-      }
-      if (written.ok() && *written != group->first_position) {
-        written = absl::InternalError(
-            absl::StrCat("the log stored the group at position ", *written,
-                         ", not ", group->first_position, " as staged"));
-      }
-      if (!written.ok()) {
-        write_status = absl::UnavailableError(absl::StrCat(
-            "the event log did not accept the write; nothing was appended: ",
-            written.status().message()));
-      }
+    AnswerGroup(*group, write_status);
+  }
+}
+
+bool Ingestor::AppendInline(Pending& pending) {
+  // A bigger append gains little from it and would hold its caller's
+  // thread (a gRPC thread) for its whole staging.
+  constexpr int kMaxInlineEvents = 16;
+  if (pending.request->events_size() > kMaxInlineEvents) {
+    return false;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ || !failed_.ok() || !queue_.empty() || !staged_.empty() ||
+        staging_ || committing_ || inline_) {
+      return false;
     }
-    {
-      absl::MutexLock lock(&mu_);
-      if (write_status.ok()) {
-        for (const log::PendingRecord& record : group->records) {
-          log::StreamHead& head = heads_[record.stream];
-          head.sequence = record.sequence;
-          head.hash = record.hash;
-          head.position =
-              group->first_position +
-              static_cast<uint64_t>(&record - group->records.data());
-        }
-      } else if (failed_.ok()) {
-        failed_ = absl::UnavailableError(absl::StrCat(
-            "the ingest stopped after a failed log write (",
-            write_status.message(), "); restart it to recover from the log"));
-      }
-      for (const log::PendingRecord& record : group->records) {
-        in_flight_.erase(record.event_id);
-      }
+    inline_ = true;
+  }
+  // The staging and commit threads are idle and stay so while inline_ is
+  // set: this thread owns the staging state until it clears it.
+  Group group;
+  group.pending.push_back(std::move(pending));
+  group.statuses.resize(1);
+  group.responses.resize(1);
+  group.first_position = next_position_;
+  group.statuses[0] = Stage(group.pending[0], group, group.responses[0]);
+  const absl::Status write_status = WriteGroup(group);
+  {
+    absl::MutexLock lock(&mu_);
+    inline_ = false;
+  }
+  AnswerGroup(group, write_status);
+  return true;
+}
+
+absl::Status Ingestor::WriteGroup(Group& group) {
+  absl::Status write_status;
+  {
+    absl::MutexLock lock(&mu_);
+    write_status = failed_;
+  }
+  if (write_status.ok() && !group.records.empty()) {
+    const absl::Time write_start = absl::Now();
+    absl::StatusOr<uint64_t> written = log_->Write(group.records);
+    counters_.log_writes.fetch_add(1, std::memory_order_relaxed);
+    counters_.log_write_nanos.fetch_add(
+        absl::ToInt64Nanoseconds(absl::Now() - write_start),
+        std::memory_order_relaxed);
+    if (written.ok()) {
+      counters_.records_written.fetch_add(group.records.size(),
+                                          std::memory_order_relaxed);
+    } else {
+      counters_.log_write_failures.fetch_add(1, std::memory_order_relaxed);
     }
-    for (size_t i = 0; i < group->pending.size(); ++i) {
-      Pending& pending = group->pending[i];
-      if (!group->statuses[i].ok()) {
-        Finish(pending, group->statuses[i]);
-      } else if (!write_status.ok()) {
-        Finish(pending, write_status);
-      } else {
-        Finish(pending, std::move(group->responses[i]));
-      }
+    if (written.ok() && *written != group.first_position) {
+      written = absl::InternalError(
+          absl::StrCat("the log stored the group at position ", *written,
+                       ", not ", group.first_position, " as staged"));
+    }
+    if (!written.ok()) {
+      write_status = absl::UnavailableError(absl::StrCat(
+          "the event log did not accept the write; nothing was appended: ",
+          written.status().message()));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (write_status.ok()) {
+    for (const log::PendingRecord& record : group.records) {
+      log::StreamHead& head = heads_[record.stream];
+      head.sequence = record.sequence;
+      head.hash = record.hash;
+      head.position = group.first_position +
+                      static_cast<uint64_t>(&record - group.records.data());
+    }
+  } else if (failed_.ok()) {
+    failed_ = absl::UnavailableError(absl::StrCat(
+        "the ingest stopped after a failed log write (", write_status.message(),
+        "); restart it to recover from the log"));
+  }
+  for (const log::PendingRecord& record : group.records) {
+    in_flight_.erase(record.event_id);
+  }
+  return write_status;
+}
+
+void Ingestor::AnswerGroup(Group& group, const absl::Status& write_status) {
+  for (size_t i = 0; i < group.pending.size(); ++i) {
+    Pending& pending = group.pending[i];
+    if (!group.statuses[i].ok()) {
+      Finish(pending, group.statuses[i]);
+    } else if (!write_status.ok()) {
+      Finish(pending, write_status);
+    } else {
+      Finish(pending, std::move(group.responses[i]));
     }
   }
 }

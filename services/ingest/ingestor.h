@@ -158,6 +158,14 @@ class Ingestor {
   absl::Status SaveState();
   void StageLoop();
   void CommitLoop();
+  // Stages and writes `pending` on the calling thread if the ingest is idle;
+  // false (and `pending` untouched) otherwise.
+  bool AppendInline(Pending& pending);
+  // Writes a staged group to the log and updates the durable heads; the
+  // write's outcome.
+  absl::Status WriteGroup(Group& group);
+  // Answers every append of a written group.
+  void AnswerGroup(Group& group, const absl::Status& write_status);
   absl::Status Stage(const Pending& pending, Group& group,
                      v1::AppendResponse& response);
 
@@ -170,6 +178,11 @@ class Ingestor {
   std::deque<std::unique_ptr<Group>> staged_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool staging_done_ ABSL_GUARDED_BY(mu_) = false;
+  // The staging thread is staging a group; the commit thread is writing
+  // one; an append is being staged and written on its caller's thread.
+  bool staging_ ABSL_GUARDED_BY(mu_) = false;
+  bool committing_ ABSL_GUARDED_BY(mu_) = false;
+  bool inline_ ABSL_GUARDED_BY(mu_) = false;
   // Set when a log write failed: the staged state may be ahead of the log, so
   // no further append is taken until a restart recovers from the log.
   absl::Status failed_ ABSL_GUARDED_BY(mu_);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/notification.h"
 #include "core/log/rocksdb_log.h"
 #include "tests/testing/testing.h"
 
@@ -420,6 +421,37 @@ TEST_F(IngestorTest, ConcurrentAppendersToOneStreamMakeNoGapDuplicateOrFork) {
   absl::flat_hash_set<std::string> stored(ids.begin(), ids.end());
   EXPECT_EQ(stored.size(), ids.size()) << "an event was stored twice";
   EXPECT_EQ(stored, acknowledged);
+}
+
+// An append that finds the ingest idle is staged and written on its caller's
+// thread; a big one still goes through the writer's threads. Both are
+// durable before they are answered.
+TEST_F(IngestorTest, ALoneSmallAppendIsWrittenOnItsCallersThread) {
+  auto answered_on = [&](v1::AppendRequest request) {
+    std::thread::id thread;
+    absl::Notification done;
+    ingestor_->AppendAsync(&request,
+                           [&](absl::StatusOr<v1::AppendResponse> result) {
+                             EXPECT_TRUE(result.ok()) << result.status();
+                             thread = std::this_thread::get_id();
+                             done.Notify();
+                           });
+    done.WaitForNotification();
+    return thread;
+  };
+  EXPECT_EQ(answered_on(Request("1045", {MeetingEvent("a")})),
+            std::this_thread::get_id());
+  std::vector<v1::Event> many;
+  for (int i = 0; i < 40; ++i) {
+    many.push_back(MeetingEvent("b"));
+  }
+  EXPECT_NE(answered_on(Request("1045", many)), std::this_thread::get_id());
+  EXPECT_EQ(answered_on(Request("1045", {MeetingEvent("c")})),
+            std::this_thread::get_id());
+  EXPECT_EQ(VerifyChain(*log_, "1045").size(), 42u);
+  auto head = ingestor_->Head("1045");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->sequence, 42u);
 }
 
 TEST_F(IngestorTest, HeadsAreRecoveredFromTheLogOnRestart) {
