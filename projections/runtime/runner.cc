@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -55,6 +56,12 @@ constexpr int kFeederNice = 5;
 // Longest a read-your-writes wait sleeps before it looks at the positions
 // again, should no batch wake it.
 constexpr absl::Duration kWaitSlice = absl::Milliseconds(50);
+// After a batch of fewer than kLingerRecords records, the feeder lets more
+// gather for up to kLinger before the next, unless a reader waits for a
+// position: each batch costs a view-store write whatever its size, and
+// appends that trickle in one at a time would each pay it.
+constexpr uint64_t kLingerRecords = 256;
+constexpr absl::Duration kLinger = absl::Milliseconds(5);
 
 rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
 absl::string_view ToView(const rocksdb::Slice& s) {
@@ -443,6 +450,9 @@ class Runner final : public ProjectionRunner {
     // deadline. Woken after each batch, and every kWaitSlice in case a
     // position moved elsewhere (a rebuild swapped in, a view failed).
     std::unique_lock<std::mutex> lock(advanced_mu_);
+    ++waiters_;
+    advanced_.notify_all();  // a lingering feeder goes on at once
+    absl::Cleanup done = [&] { --waiters_; };
     while (true) {
       {
         absl::MutexLock state(&mu_);
@@ -757,11 +767,16 @@ class Runner final : public ProjectionRunner {
           return;
         }
       }
+      const uint64_t from = FeedPosition();
       absl::StatusOr<bool> advanced = Step();
       if (!advanced.ok() || !*advanced) {
         // Nothing new (or the store failed and the error is recorded):
         // wait for the log to grow, waking regularly to notice Stop.
         log_->WaitForPosition(FeedPosition() + 1, absl::Now() + kIdleWait);
+      } else if (FeedPosition() - from < kLingerRecords) {
+        std::unique_lock<std::mutex> lock(advanced_mu_);
+        advanced_.wait_for(lock, absl::ToChronoNanoseconds(kLinger),
+                           [&] { return waiters_ > 0; });
       }
     }
   }
@@ -949,6 +964,8 @@ class Runner final : public ProjectionRunner {
   std::mutex advanced_mu_;
   std::condition_variable advanced_;
   uint64_t advances_ = 0;
+  // Threads in WaitForPosition; the feeder does not linger while any waits.
+  int waiters_ = 0;
   // Tallies for Counters(); relaxed, each on its own.
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> records_{0};
