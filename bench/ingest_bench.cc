@@ -3,7 +3,7 @@
 //
 //   build/bench/ingest_bench [--seconds=S] [--threads=T] [--runs=R]
 //                            [--roles=ingest,projector,query]
-//                            [--batches=1,100,1000] [--no-raw] [--no-paced]
+//                            [--batches=1,100,1000|none] [--no-raw] [--no-paced]
 //                            [--rows]
 //
 // Prints events/s and latency percentiles per batch size, the raw baseline
@@ -327,7 +327,11 @@ int main(int argc, char** argv) {
       config.roles = absl::StrSplit(v, ',');
     } else if (auto v = value("--batches"); !v.empty()) {
       config.batches.clear();
-      for (absl::string_view b : absl::StrSplit(v, ',')) {
+      for (absl::string_view b :
+           absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+        if (b == "none") {
+          continue;  // only the paced row
+        }
         int batch = 0;
         if (!absl::SimpleAtoi(b, &batch) || batch < 1) {
           std::fprintf(stderr, "--batches: \"%s\" is not a batch size\n",
@@ -343,7 +347,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: ingest_bench [--seconds=S] [--threads=T] [--runs=R] "
-                   "[--roles=ingest,projector,query] [--batches=1,100,1000] "
+                   "[--roles=ingest,projector,query] [--batches=1,100,1000|none] "
                    "[--no-raw] [--no-paced] [--rows]\n");
       return 2;
     }
