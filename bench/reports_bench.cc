@@ -33,6 +33,7 @@
 #include "core/domain/bootstrap.h"
 #include "core/domain/calendar.h"
 #include "core/domain/reference.h"
+#include "core/log/kafka_log.h"
 #include "core/log/rocksdb_log.h"
 #include "projections/audit/audit_trail_projection.h"
 #include "projections/audit/merkle_projection.h"
@@ -408,6 +409,44 @@ int main(int argc, char** argv) {
         .Note(absl::StrFormat("%.0f per CPU s; scan + decode %.0f/s",
                               bench::Median(cpu_rates),
                               bench::Median(decode_rates)))
+        .Emit();
+  }
+
+  // The start of an ingest that owns one shard of the streams, as each
+  // ingest instance on Kafka does: it replays its own streams (and the city
+  // stream) into its write model, so memory and restart shrink with the
+  // number of instances.
+  for (int shards : {1, 4, 16}) {
+    ingest::IngestOptions options;
+    int owned = 0;
+    for (int code = 1001; code <= 1050; ++code) {
+      owned += log::OwnerShard(std::to_string(code), shards) == 0;
+    }
+    if (shards > 1) {
+      options.check_owner = [shards](absl::string_view stream) {
+        return log::OwnerShard(stream, shards) == 0
+                   ? absl::OkStatus()
+                   : absl::FailedPreconditionError("another shard's");
+      };
+    }
+    const absl::Time shard_start = absl::Now();
+    auto shard = ingest::Ingestor::Start(log->get(), options);
+    bench::Die(shard.status(), "starting an ingest of one shard");
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - shard_start);
+    const double mib = (*shard)->recovered_model_bytes() / 1048576.0;
+    std::printf(
+        "ingest start, shard 0 of %2d (%2d districts): replayed %9llu "
+        "records in %5.2f s, write model %7.1f MiB\n",
+        shards, owned,
+        static_cast<unsigned long long>((*shard)->recovered_records()),
+        seconds, mib);
+    bench::Row(absl::StrFormat("scale.shard.%d", shards),
+               absl::StrFormat("ingest start owning shard 0 of %d (%d of 50 "
+                               "districts), %d events: write model",
+                               shards, owned, records),
+               mib, "MiB")
+        .Note(absl::StrFormat("replayed %d records in %.2f s",
+                              (*shard)->recovered_records(), seconds))
         .Emit();
   }
 

@@ -17,6 +17,7 @@
 #include "core/base/bytes.h"
 #include "core/base/files.h"
 #include "core/base/status.h"
+#include "core/domain/reference.h"
 #include "google/protobuf/wire_format_lite.h"
 
 namespace prongsai::ingest {
@@ -115,6 +116,13 @@ Ingestor::Ingestor(log::EventLog* log, IngestOptions options)
 
 absl::StatusOr<std::unique_ptr<Ingestor>> Ingestor::Start(
     log::EventLog* log, IngestOptions options) {
+  if (!options.state_path.empty() && options.check_owner) {
+    // The write model then holds the owned streams only, and a later start
+    // may own others.
+    return absl::InvalidArgumentError(
+        "a saved ingest state (state_path) cannot be used with stream "
+        "ownership (check_owner)");
+  }
   std::unique_ptr<Ingestor> ingestor(new Ingestor(log, std::move(options)));
   RETURN_IF_ERROR(ingestor->Recover());
   ingestor->stager_ = std::thread([raw = ingestor.get()] {
@@ -293,6 +301,11 @@ absl::Status Ingestor::Recover() {
   v1::Record record;
   absl::Status decode_error;
   RETURN_IF_ERROR(log_->Scan(from + 1, [&](const log::LogEntry& entry) {
+    if (!Owns(entry.stream) && entry.stream != domain::kCityStream) {
+      // Another ingest writes it. The city stream's frameworks are read by
+      // every stream's rules, so it is replayed wherever it is written.
+      return true;
+    }
     if (!record.ParseFromArray(entry.record_bytes.data(),
                                static_cast<int>(entry.record_bytes.size()))) {
       decode_error = absl::DataLossError(absl::StrCat(
@@ -310,6 +323,7 @@ absl::Status Ingestor::Recover() {
   RETURN_IF_ERROR(decode_error);
   next_position_ = log_->LastPosition() + 1;
   recovered_ = true;
+  recovered_model_bytes_ = rules_.MemoryUsage();
   absl::MutexLock lock(&mu_);
   heads_ = working_heads_;
   return absl::OkStatus();
@@ -453,8 +467,15 @@ absl::StatusOr<v1::AppendResponse> Ingestor::Append(
   return future.get();
 }
 
+bool Ingestor::Owns(absl::string_view stream) const {
+  return !options_.check_owner || options_.check_owner(stream).ok();
+}
+
 absl::StatusOr<log::StreamHead> Ingestor::Head(absl::string_view stream) {
   RETURN_IF_ERROR(rules_.CheckStream(stream));
+  if (!Owns(stream)) {
+    return log_->LoadHead(stream);  // written by another ingest
+  }
   absl::MutexLock lock(&mu_);
   auto it = heads_.find(stream);
   return it == heads_.end() ? log::StreamHead{} : it->second;

@@ -40,7 +40,9 @@ struct IngestOptions {
   int max_events_per_write = 20'000;
   // Refuses appends to streams this writer does not own (an ingest of one
   // ownership shard on Kafka): the append fails alone, before anything is
-  // written. Empty: every stream is owned.
+  // written. The start replays only the owned streams (and the city
+  // stream, whose frameworks every stream's rules read), so the write model
+  // holds them alone. Empty: every stream is owned.
   std::function<absl::Status(absl::string_view stream)> check_owner;
   // Returns the bytes to store for an event, with the fields marked
   // (prongsai.v1.personal) sealed for their data subjects, or nullopt when the
@@ -54,7 +56,8 @@ struct IngestOptions {
   // that the next start replays only the records after that position instead
   // of the whole log. A state that does not match the log (older than the
   // log's end is fine; a different or shorter log is not) is ignored and the
-  // whole log replayed. Empty: always replay the whole log.
+  // whole log replayed. Empty: always replay the whole log. Not with
+  // check_owner (Start refuses the pair).
   std::string state_path;
   // The server clock for Record.recorded_at; injectable for tests.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
@@ -95,7 +98,8 @@ class Ingestor {
   // Appends and waits for the outcome.
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
 
-  // The current head of `stream` (sequence 0 for an empty stream).
+  // The current head of `stream` (sequence 0 for an empty stream). For a
+  // stream this writer does not own, the log's.
   absl::StatusOr<log::StreamHead> Head(absl::string_view stream);
 
   // Finishes the appends already taken, refuses the rest with UNAVAILABLE,
@@ -103,9 +107,12 @@ class Ingestor {
   void Stop();
 
   IngestCounters Counters();
-  // How the last start recovered: records replayed from the log, and the
+  // How the last start recovered: records replayed from the log (those of
+  // the streams it owns, and of the city stream), and the
   // position of the saved state it started from (0: none).
   uint64_t recovered_records() const { return recovered_records_; }
+  // Approximate heap bytes of the domain's write model once recovered.
+  size_t recovered_model_bytes() const { return recovered_model_bytes_; }
   uint64_t recovered_from_position() const { return recovered_from_; }
   // Counts an append of `events` events refused before it reached the
   // ingest (a request that does not decode).
@@ -124,6 +131,8 @@ class Ingestor {
     std::vector<std::string> sealed;
     absl::Status seal_status;
   };
+  // Whether this writer owns `stream` (IngestOptions::check_owner).
+  bool Owns(absl::string_view stream) const;
   // Fills the caller's part of `pending`.
   void Prepare(Pending& pending) const;
   struct Group;
@@ -196,6 +205,7 @@ class Ingestor {
   uint64_t next_position_ = 1;
   bool recovered_ = false;  // Recover finished: the state is whole
   uint64_t recovered_records_ = 0;
+  size_t recovered_model_bytes_ = 0;
   uint64_t recovered_from_ = 0;
   domain::Rules rules_{options_.clock};
 

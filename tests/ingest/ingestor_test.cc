@@ -454,6 +454,48 @@ TEST_F(IngestorTest, ALoneSmallAppendIsWrittenOnItsCallersThread) {
   EXPECT_EQ(head->sequence, 42u);
 }
 
+// An ingest that owns some streams (one shard on Kafka) replays only those
+// into its write model, answers heads of the others from the log, and
+// refuses appends to them.
+TEST_F(IngestorTest, AnIngestOfOneShardReplaysOnlyItsOwnStreams) {
+  ASSERT_TRUE(ingestor_
+                  ->Append(Request("1045", {MeetingEvent("a"), MeetingEvent("b"),
+                                            MeetingEvent("c")}))
+                  .ok());
+  auto other = ingestor_->Append(
+      Request("1001", {MeetingEvent("d"), MeetingEvent("e")}));
+  ASSERT_TRUE(other.ok());
+  ingestor_.reset();
+
+  IngestOptions options;
+  options.clock = [] { return absl::FromUnixSeconds(1767225600); };
+  options.check_owner = [](absl::string_view stream) {
+    return stream == "1045" ? absl::OkStatus()
+                            : absl::FailedPreconditionError(absl::StrCat(
+                                  "stream ", stream, " is not owned here"));
+  };
+  auto shard = Ingestor::Start(log_.get(), options);
+  ASSERT_TRUE(shard.ok()) << shard.status();
+  EXPECT_EQ((*shard)->recovered_records(), 3u);
+
+  auto head = (*shard)->Head("1001");
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->sequence, 2u);
+  EXPECT_EQ(AsBytes(head->hash), other->head_hash());
+  EXPECT_EQ((*shard)->Append(Request("1001", {MeetingEvent("f")}))
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto next = (*shard)->Append(Request("1045", {MeetingEvent("g")}));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->sequences(0), 4u);
+  EXPECT_EQ(VerifyChain(*log_, "1045").size(), 4u);
+
+  options.state_path = dir_.Sub("ingest.state");
+  EXPECT_EQ(Ingestor::Start(log_.get(), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(IngestorTest, HeadsAreRecoveredFromTheLogOnRestart) {
   auto first = ingestor_->Append(
       Request("1045", {MeetingEvent("a"), MeetingEvent("b")}));
