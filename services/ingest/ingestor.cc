@@ -336,9 +336,9 @@ void Ingestor::Stop() {
       return;
     }
     stopping_ = true;
-    // An append written on its caller's thread finishes first.
+    // Appends written on their callers' threads are answered first.
     mu_.Await(absl::Condition(
-        +[](bool* busy) { return !*busy; }, &inline_));
+        +[](int* calls) { return *calls == 0; }, &inline_calls_));
   }
   if (stager_.joinable()) {
     stager_.join();
@@ -573,6 +573,7 @@ bool Ingestor::AppendInline(Pending& pending) {
       return false;
     }
     inline_ = true;
+    ++inline_calls_;
   }
   // The staging and commit threads are idle and stay so while inline_ is
   // set: this thread owns the staging state until it clears it.
@@ -588,6 +589,8 @@ bool Ingestor::AppendInline(Pending& pending) {
     inline_ = false;
   }
   AnswerGroup(group, write_status);
+  absl::MutexLock lock(&mu_);
+  --inline_calls_;
   return true;
 }
 

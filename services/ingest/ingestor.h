@@ -192,6 +192,9 @@ class Ingestor {
   bool staging_ ABSL_GUARDED_BY(mu_) = false;
   bool committing_ ABSL_GUARDED_BY(mu_) = false;
   bool inline_ ABSL_GUARDED_BY(mu_) = false;
+  // Appends on their callers' threads not yet answered; Stop waits for
+  // them.
+  int inline_calls_ ABSL_GUARDED_BY(mu_) = 0;
   // Set when a log write failed: the staged state may be ahead of the log, so
   // no further append is taken until a restart recovers from the log.
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
