@@ -6,14 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -27,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/base/bytes.h"
+#include "core/base/change_signal.h"
 #include "core/base/status.h"
 #include "core/log/rocksdb_log.h"
 #include "prongsai/v1/record.pb.h"
@@ -514,11 +513,8 @@ class KafkaLog final : public KafkaEventLog {
   std::vector<int64_t> reached_ ABSL_GUARDED_BY(progress_mu_);
   absl::Status consumer_status_ ABSL_GUARDED_BY(progress_mu_);
   absl::Time last_offsets_save_ ABSL_GUARDED_BY(progress_mu_);
-  // Counts consumed batches, for CatchUp's wait. Never held with
-  // progress_mu_ except by that wait, which takes progress_mu_ inside it.
-  std::mutex progress_wait_mu_;
-  std::condition_variable progress_cv_;
-  uint64_t progress_changes_ = 0;
+  // Notified after each consumed batch, for CatchUp's wait.
+  ChangeSignal progress_changed_{absl::Milliseconds(50)};
 
   // Committed writes of this instance on their way into the replica, oldest
   // first. Positions are given out at queueing, under apply_mu_, and the
@@ -1256,39 +1252,20 @@ absl::Status KafkaLog::CatchUp(absl::Duration timeout) {
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(progress_mu_) {
-    if (!consumer_status_.ok()) {
-      return true;
-    }
-    for (int p = 0; p < partitions_; ++p) {
-      if (reached_[p] < targets[p]) {
-        return false;
-      }
-    }
-    return true;
-  };
-  // A plain condition variable: abseil's timed Await can miss its deadline.
-  // Woken after each consumed batch, and every 50 ms regardless.
-  {
-    std::unique_lock<std::mutex> wait(progress_wait_mu_);
-    while (true) {
-      {
+  progress_changed_.Wait(
+      [&] {
         absl::MutexLock lock(&progress_mu_);
-        if (done()) {
-          break;
+        if (!consumer_status_.ok()) {
+          return true;
         }
-      }
-      const absl::Time now = absl::Now();
-      if (now >= deadline) {
-        break;
-      }
-      const uint64_t seen = progress_changes_;
-      progress_cv_.wait_until(
-          wait,
-          absl::ToChronoTime(std::min(deadline, now + absl::Milliseconds(50))),
-          [&] { return progress_changes_ != seen; });
-    }
-  }
+        for (int p = 0; p < partitions_; ++p) {
+          if (reached_[p] < targets[p]) {
+            return false;
+          }
+        }
+        return true;
+      },
+      deadline);
   absl::MutexLock lock(&progress_mu_);
   RETURN_IF_ERROR(consumer_status_);
   for (int p = 0; p < partitions_; ++p) {
@@ -1545,11 +1522,7 @@ void KafkaLog::ApplyBatch(std::vector<MessageHandle>& batch) {
       }
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(progress_wait_mu_);
-    ++progress_changes_;
-  }
-  progress_cv_.notify_all();
+  progress_changed_.Notify();
 }
 
 absl::StatusOr<KafkaLog::Verdict> KafkaLog::Check(

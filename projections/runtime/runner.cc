@@ -7,15 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/cleanup/cleanup.h"
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -24,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/base/bytes.h"
+#include "core/base/change_signal.h"
 #include "core/base/hash.h"
 #include "core/base/status.h"
 #include "core/log/rocksdb_status.h"
@@ -446,29 +444,12 @@ class Runner final : public ProjectionRunner {
   }
 
   bool WaitForPosition(uint64_t position, absl::Time deadline) override {
-    // A plain condition variable: abseil's timed Await can miss its
-    // deadline. Woken after each batch, and every kWaitSlice in case a
-    // position moved elsewhere (a rebuild swapped in, a view failed).
-    std::unique_lock<std::mutex> lock(advanced_mu_);
-    ++waiters_;
-    advanced_.notify_all();  // a lingering feeder goes on at once
-    absl::Cleanup done = [&] { --waiters_; };
-    while (true) {
-      {
-        absl::MutexLock state(&mu_);
-        if (MinPositionLocked(/*with_rebuilding=*/true) >= position) {
-          return true;
-        }
-      }
-      const absl::Time now = absl::Now();
-      if (now >= deadline) {
-        return false;
-      }
-      const uint64_t seen = advances_;
-      advanced_.wait_until(
-          lock, absl::ToChronoTime(std::min(deadline, now + kWaitSlice)),
-          [&] { return advances_ != seen; });
-    }
+    return advanced_.Wait(
+        [&] {
+          absl::MutexLock state(&mu_);
+          return MinPositionLocked(/*with_rebuilding=*/true) >= position;
+        },
+        deadline);
   }
 
   absl::Status Rebuild(absl::string_view name,
@@ -774,9 +755,7 @@ class Runner final : public ProjectionRunner {
         // wait for the log to grow, waking regularly to notice Stop.
         log_->WaitForPosition(FeedPosition() + 1, absl::Now() + kIdleWait);
       } else if (FeedPosition() - from < kLingerRecords) {
-        std::unique_lock<std::mutex> lock(advanced_mu_);
-        advanced_.wait_for(lock, absl::ToChronoNanoseconds(kLinger),
-                           [&] { return waiters_ > 0; });
+        advanced_.PauseUnlessAwaited(kLinger);
       }
     }
   }
@@ -938,11 +917,7 @@ class Runner final : public ProjectionRunner {
         rejected_.emplace(r.position, std::move(r));
       }
     }
-    {
-      std::lock_guard<std::mutex> lock(advanced_mu_);
-      ++advances_;
-    }
-    advanced_.notify_all();
+    advanced_.Notify();
     return true;
   }
 
@@ -959,13 +934,11 @@ class Runner final : public ProjectionRunner {
   absl::flat_hash_map<std::string, ChainHead> chain_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, RejectedRecord> rejected_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Counts committed batches, for WaitForPosition. Never held with mu_
-  // except by WaitForPosition, which takes mu_ inside it.
-  std::mutex advanced_mu_;
-  std::condition_variable advanced_;
-  uint64_t advances_ = 0;
-  // Threads in WaitForPosition; the feeder does not linger while any waits.
-  int waiters_ = 0;
+  // Notified after each committed batch, for WaitForPosition; looked at
+  // every kWaitSlice too, in case a position moved elsewhere (a rebuild
+  // swapped in, a view failed). The feeder does not linger while anyone
+  // waits.
+  ChangeSignal advanced_{kWaitSlice};
   // Tallies for Counters(); relaxed, each on its own.
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> records_{0};
