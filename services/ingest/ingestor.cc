@@ -300,10 +300,17 @@ absl::Status Ingestor::Recover() {
   recovered_from_ = from;
   v1::Record record;
   absl::Status decode_error;
+  // Whether each stream is replayed: decided once per stream.
+  absl::flat_hash_map<std::string, bool> replayed;
   RETURN_IF_ERROR(log_->Scan(from + 1, [&](const log::LogEntry& entry) {
-    if (!Owns(entry.stream) && entry.stream != domain::kCityStream) {
-      // Another ingest writes it. The city stream's frameworks are read by
-      // every stream's rules, so it is replayed wherever it is written.
+    auto [it, added] = replayed.try_emplace(entry.stream, true);
+    if (added) {
+      // Another ingest writes a stream it does not own. The city stream's
+      // frameworks are read by every stream's rules, so it is replayed
+      // wherever it is written.
+      it->second = Owns(entry.stream) || entry.stream == domain::kCityStream;
+    }
+    if (!it->second) {
       return true;
     }
     if (!record.ParseFromArray(entry.record_bytes.data(),
@@ -516,14 +523,7 @@ void Ingestor::StageLoop() {
       }
       staging_ = true;
     }
-    const size_t n = group->pending.size();
-    group->statuses.resize(n);
-    group->responses.resize(n);
-    group->first_position = next_position_;
-    for (size_t i = 0; i < n; ++i) {
-      group->statuses[i] =
-          Stage(group->pending[i], *group, group->responses[i]);
-    }
+    StageGroup(*group);
     absl::MutexLock lock(&mu_);
     staged_.push_back(std::move(group));
     staging_ = false;
@@ -559,6 +559,16 @@ void Ingestor::CommitLoop() {
   }
 }
 
+void Ingestor::StageGroup(Group& group) {
+  const size_t n = group.pending.size();
+  group.statuses.resize(n);
+  group.responses.resize(n);
+  group.first_position = next_position_;
+  for (size_t i = 0; i < n; ++i) {
+    group.statuses[i] = Stage(group.pending[i], group, group.responses[i]);
+  }
+}
+
 bool Ingestor::AppendInline(Pending& pending) {
   // A bigger append gains little from it and would hold its caller's
   // thread (a gRPC thread) for its whole staging.
@@ -579,10 +589,7 @@ bool Ingestor::AppendInline(Pending& pending) {
   // set: this thread owns the staging state until it clears it.
   Group group;
   group.pending.push_back(std::move(pending));
-  group.statuses.resize(1);
-  group.responses.resize(1);
-  group.first_position = next_position_;
-  group.statuses[0] = Stage(group.pending[0], group, group.responses[0]);
+  StageGroup(group);
   const absl::Status write_status = WriteGroup(group);
   {
     absl::MutexLock lock(&mu_);

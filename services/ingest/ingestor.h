@@ -167,6 +167,8 @@ class Ingestor {
   absl::Status SaveState();
   void StageLoop();
   void CommitLoop();
+  // Stages every append of `group` (staging-state owner only).
+  void StageGroup(Group& group);
   // Stages and writes `pending` on the calling thread if the ingest is idle;
   // false (and `pending` untouched) otherwise.
   bool AppendInline(Pending& pending);
